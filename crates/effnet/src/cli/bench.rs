@@ -1,0 +1,51 @@
+use std::time::Instant;
+
+use burn::tensor::{Device, Distribution, Tensor};
+
+use crate::Variant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Comma-separated variants (default: all).
+    #[arg(long)]
+    variants: Option<String>,
+    /// Timed runs after one warm-up.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Print one JSON object per variant.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let variants = match &args.variants {
+        Some(list) => list.split(',').map(super::parse_variant).collect::<Result<Vec<_>, _>>()?,
+        None => Variant::ALL.to_vec(),
+    };
+    let device = Device::default();
+    for v in variants {
+        let config = v.config();
+        let model = config.init(&device);
+        let r = config.resolution;
+        let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
+        let time = || {
+            let start = Instant::now();
+            let out = model.forward(input.clone()).into_data();
+            std::hint::black_box(out);
+            start.elapsed().as_secs_f64() * 1e3
+        };
+        let cold = time();
+        let mut warm: Vec<f64> = (0..args.runs.max(1)).map(|_| time()).collect();
+        warm.sort_by(f64::total_cmp);
+        let median = warm[warm.len() / 2];
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"variant": v.name(), "resolution": r, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
+            );
+        } else {
+            println!("{:<6} {:>4}px  cold {:>9.1} ms  warm median {:>9.1} ms", v.name(), r, cold, median);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::model::EfficientNet;
+use crate::preprocess::{Preprocessing, RgbImage};
+use crate::weights::{Source, import, web};
+use crate::{EfficientNetConfig, Variant, labels};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Variant (b0…b7, lite0…lite4).
+    #[arg(long)]
+    variant: String,
+    /// Web-format weights from `effnet convert`, or a PyTorch checkpoint.
+    #[arg(long)]
+    weights: PathBuf,
+    /// Key naming, when --weights is a PyTorch checkpoint (default: detect).
+    #[arg(long)]
+    source: Option<String>,
+    /// How many classes to show.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// One JSON object per image: variant, top (index, label, prob) and all logits.
+    #[arg(long)]
+    json: bool,
+    /// The image is already the input size: only normalise it (exact comparisons).
+    #[arg(long)]
+    no_resize: bool,
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+}
+
+/// A loaded network with what is needed to feed it.
+struct Classifier {
+    config: EfficientNetConfig,
+    model: EfficientNet,
+    preprocessing: Preprocessing,
+    device: Device,
+}
+
+fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
+    let device = Device::default();
+    let bytes = std::fs::read(&args.weights).map_err(|e| format!("cannot read {}: {e}", args.weights.display()))?;
+    let what = |e: crate::weights::WeightsError| format!("{}: {e}", args.weights.display());
+    if let Ok((config, tensors)) = web::decode(&bytes) {
+        let (config, model) = web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
+        // The preprocessing of a converted file is the one of its source, recorded next to it in
+        // the manifest; the file alone says only padding/eps, so infer it from those.
+        let source = if config.padding == crate::Padding::TfSame { Source::Lukemelas } else { Source::Torchvision };
+        let preprocessing = manifest_preprocessing(&args.weights, variant)
+            .unwrap_or_else(|| source.preprocessing(&config, Some(variant)));
+        return Ok(Classifier { config, model, preprocessing, device });
+    }
+    let tensors = import::read_checkpoint(&args.weights).map_err(|e| {
+        format!("{} is neither web-format weights nor a PyTorch checkpoint ({e})", args.weights.display())
+    })?;
+    let requested = args.source.as_deref().map(super::parse_source).transpose()?;
+    let source = import::source_of(&tensors, requested).map_err(what)?;
+    let (padding, bn_eps) = source.numerics(Some(variant), variant.family());
+    let mut config = variant.config().with_padding(padding).with_bn_eps(bn_eps);
+    if let Some(n) = import::num_classes(&tensors, source) {
+        config = config.with_num_classes(n);
+    }
+    let model = import::load_pytorch(&args.weights, Some(source), &config, &device)
+        .map_err(|e| format!("{} does not fit {variant}: {e}", args.weights.display()))?;
+    let preprocessing = source.preprocessing(&config, Some(variant));
+    Ok(Classifier { config, model, preprocessing, device })
+}
+
+/// The preprocessing recorded for `variant` in a manifest.json beside the weights, if any.
+fn manifest_preprocessing(weights: &Path, variant: Variant) -> Option<Preprocessing> {
+    let json = std::fs::read_to_string(weights.with_file_name("manifest.json")).ok()?;
+    let manifest = crate::weights::manifest::Manifest::parse(&json).ok()?;
+    Some(manifest.get(variant.name())?.preprocessing.clone())
+}
+
+/// Decodes an image file into RGB, with a message that says what is wrong.
+pub fn read_image(path: &Path) -> Result<RgbImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.is_empty() {
+        return Err(format!("{} is empty (0 bytes)", path.display()));
+    }
+    let format = image::guess_format(&bytes)
+        .map_err(|_| format!("{} is not an image (unrecognised format)", path.display()))?;
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format);
+    reader.limits(image::Limits::default());
+    let decoded = reader
+        .decode()
+        .map_err(|e| format!("{} cannot be decoded as {format:?}: {e}", path.display()))?;
+    let rgb = decoded.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Softmax in f64 (stable) of one row of logits.
+pub fn softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let exps: Vec<f64> = logits.iter().map(|&l| (l as f64 - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+/// Indices of the `k` largest values, largest first.
+pub fn top_k(values: &[f64], k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..values.len()).collect();
+    idx.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    idx.truncate(k);
+    idx
+}
+
+impl Classifier {
+    fn logits(&self, input: Vec<f32>) -> Result<Vec<f32>, String> {
+        let size = self.preprocessing.size;
+        let x = Tensor::<4>::from_data(TensorData::new(input, [1, 3, size, size]), &self.device);
+        self.model.forward(x).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+    }
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let variant = super::parse_variant(&args.variant)?;
+    let classifier = load(&args, variant)?;
+    let mut failures = 0;
+    for path in &args.images {
+        let result = read_image(path).and_then(|img| {
+            let input = if args.no_resize {
+                classifier.preprocessing.normalize(&img).map_err(|e| format!("{}: {e}", path.display()))?
+            } else {
+                classifier.preprocessing.apply(&img).0
+            };
+            classifier.logits(input)
+        });
+        let logits = match result {
+            Ok(l) => l,
+            Err(message) => {
+                eprintln!("effnet: error: {message}");
+                failures += 1;
+                continue;
+            }
+        };
+        let probs = softmax(&logits);
+        let n = classifier.config.num_classes;
+        let top: Vec<_> = top_k(&probs, args.top)
+            .into_iter()
+            .map(|i| serde_json::json!({ "index": i, "label": labels::label(i, n), "prob": probs[i] }))
+            .collect();
+        if args.json {
+            let line = serde_json::json!({
+                "image": path.display().to_string(),
+                "variant": variant.name(),
+                "top": top,
+                "logits": logits,
+            });
+            println!("{line}");
+        } else {
+            println!("{} ({variant}):", path.display());
+            for t in &top {
+                println!("  {:>6.2}%  {}", t["prob"].as_f64().unwrap_or(0.0) * 100.0, t["label"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    match failures {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} image(s) could not be classified", args.images.len())),
+    }
+}

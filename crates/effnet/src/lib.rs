@@ -1,0 +1,21 @@
+//! EfficientNet V1 (B0–B7, Lite0–Lite4) in pure burn.
+//!
+//! - [`config`]: one configuration type for the whole family and its presets.
+//! - [`model`]: the burn modules built from it.
+//! - [`describe`]: per-stage architecture, parameters and FLOPs, from the same configuration.
+//! - [`weights`]: importing PyTorch checkpoints and the compact web format.
+//! - [`preprocess`]: resize, crop and normalise, shared by the CLI and the page.
+//! - [`labels`]: the ImageNet-1k class names.
+
+pub mod config;
+pub mod describe;
+pub mod labels;
+pub mod model;
+pub mod preprocess;
+pub mod weights;
+
+#[cfg(feature = "native")]
+pub mod cli;
+
+pub use config::{EfficientNetConfig, Family, Padding, Variant};
+pub use model::EfficientNet;

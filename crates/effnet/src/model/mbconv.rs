@@ -1,0 +1,79 @@
+//! The mobile inverted bottleneck block (MBConv).
+
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
+
+use super::layers::{ConvBnAct, ConvSpec, SqueezeExcite};
+use crate::config::{BlockSpec, EfficientNetConfig};
+
+/// Expansion (skipped when the ratio is 1), depthwise convolution, optional SE, projection,
+/// and the shortcut when stride is 1 and channels are unchanged.
+#[derive(Module, Debug)]
+pub struct MbConv {
+    pub expand: Option<ConvBnAct>,
+    pub depthwise: ConvBnAct,
+    pub se: Option<SqueezeExcite>,
+    pub project: ConvBnAct,
+    #[module(skip)]
+    pub residual: bool,
+    #[module(skip)]
+    pub drop_path: f64,
+}
+
+impl MbConv {
+    pub fn new(spec: &BlockSpec, config: &EfficientNetConfig, device: &Device) -> Self {
+        let act = Some(config.activation());
+        let (pad, eps) = (config.padding, config.bn_eps);
+        let expanded = spec.expanded_channels;
+        let conv = |in_channels, out_channels, kernel, stride, groups| ConvSpec {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            groups,
+        };
+        let expand = (spec.expand_ratio != 1)
+            .then(|| ConvBnAct::new(conv(spec.in_channels, expanded, 1, 1, 1), pad, eps, act, device));
+        let depthwise = ConvBnAct::new(
+            conv(expanded, expanded, spec.kernel, spec.stride, expanded),
+            pad,
+            eps,
+            act,
+            device,
+        );
+        let se = spec
+            .se_channels
+            .map(|squeeze| SqueezeExcite::new(expanded, squeeze, config.activation(), device));
+        let project = ConvBnAct::new(conv(expanded, spec.out_channels, 1, 1, 1), pad, eps, None, device);
+        Self { expand, depthwise, se, project, residual: spec.residual, drop_path: spec.drop_path }
+    }
+
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let mut x = input.clone();
+        if let Some(expand) = &self.expand {
+            x = expand.forward(x);
+        }
+        x = self.depthwise.forward(x);
+        if let Some(se) = &self.se {
+            x = se.forward(x);
+        }
+        x = self.project.forward(x);
+        if self.residual {
+            drop_path(x, self.drop_path) + input
+        } else {
+            x
+        }
+    }
+}
+
+/// Stochastic depth: while training (an autodiff device), zero whole samples of the residual
+/// branch with probability `rate` and rescale the rest; the identity at inference.
+fn drop_path(x: Tensor<4>, rate: f64) -> Tensor<4> {
+    if rate == 0.0 || !x.device().is_autodiff() {
+        return x;
+    }
+    let keep = 1.0 - rate;
+    let device: Device = x.device();
+    let mask = Tensor::<4>::random([x.dims()[0], 1, 1, 1], Distribution::Bernoulli(keep), &device);
+    x * mask / keep
+}

@@ -1,0 +1,69 @@
+//! The whole network: stem, MBConv blocks, head, pooling and classifier.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use super::layers::{ConvBnAct, ConvSpec, global_avg_pool};
+use super::mbconv::MbConv;
+use crate::config::EfficientNetConfig;
+
+/// EfficientNet V1, any member of the family.
+#[derive(Module, Debug)]
+pub struct EfficientNet {
+    pub stem: ConvBnAct,
+    pub blocks: Vec<MbConv>,
+    pub head: ConvBnAct,
+    pub dropout: Dropout,
+    pub classifier: Linear,
+}
+
+/// What [`EfficientNet::forward_with_features`] returns.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// `[batch, num_classes]`, before softmax.
+    pub logits: Tensor<2>,
+    /// The head's output `[batch, head_channels, h, w]` (after its activation, before
+    /// pooling): what a class activation map weights with the classifier.
+    pub features: Tensor<4>,
+}
+
+impl EfficientNetConfig {
+    /// Builds the network with fresh (random) parameters on `device`.
+    pub fn init(&self, device: &Device) -> EfficientNet {
+        let act = Some(self.activation());
+        let (pad, eps) = (self.padding, self.bn_eps);
+        let stem_spec =
+            ConvSpec { in_channels: 3, out_channels: self.stem_channels(), kernel: 3, stride: 2, groups: 1 };
+        let stem = ConvBnAct::new(stem_spec, pad, eps, act, device);
+        let specs = self.blocks();
+        let last = specs.last().map_or(self.stem_channels(), |b| b.out_channels);
+        let blocks = specs.iter().map(|spec| MbConv::new(spec, self, device)).collect();
+        let head_spec =
+            ConvSpec { in_channels: last, out_channels: self.head_channels(), kernel: 1, stride: 1, groups: 1 };
+        let head = ConvBnAct::new(head_spec, pad, eps, act, device);
+        let dropout = DropoutConfig::new(self.dropout).init();
+        let classifier = LinearConfig::new(self.head_channels(), self.num_classes).init(device);
+        EfficientNet { stem, blocks, head, dropout, classifier }
+    }
+}
+
+impl EfficientNet {
+    /// Logits for a batch of normalised images `[batch, 3, height, width]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_with_features(images).logits
+    }
+
+    /// Logits and the last feature map.
+    pub fn forward_with_features(&self, images: Tensor<4>) -> Output {
+        let mut x = self.stem.forward(images);
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let features = self.head.forward(x);
+        let [b, c, _, _] = features.dims();
+        let pooled = global_avg_pool(features.clone()).reshape([b, c]);
+        let logits = self.classifier.forward(self.dropout.forward(pooled));
+        Output { logits, features }
+    }
+}

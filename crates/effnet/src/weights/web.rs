@@ -1,0 +1,152 @@
+//! The compact web format: a safetensors file whose tensors are named by this crate's module
+//! paths, convolution and linear weights in f16 (or f32), batch-norm statistics always f32, and
+//! the full [`EfficientNetConfig`] in its metadata so the file describes the network it fills.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::{DType, Device};
+use burn_store::burn_pack::{Bytes, Tensor as PackTensor};
+use burn_store::{IdentityAdapter, ModuleSnapshot};
+use half::f16;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::WeightsError;
+use crate::config::EfficientNetConfig;
+use crate::model::EfficientNet;
+
+/// Format tag in the file's metadata.
+pub const FORMAT: &str = "effnet-web/1";
+
+/// Storage precision of convolution and linear weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F16,
+    F32,
+}
+
+impl Precision {
+    pub fn parse(s: &str) -> Option<Precision> {
+        match s {
+            "f16" => Some(Precision::F16),
+            "f32" => Some(Precision::F32),
+            _ => None,
+        }
+    }
+}
+
+/// Batch-norm tensors stay f32: running variances underflow in f16.
+fn is_batch_norm(name: &str) -> bool {
+    name.contains(".bn.")
+}
+
+fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+}
+
+/// Serialises `model` (built from `config`) into the web format.
+pub fn encode(model: &EfficientNet, config: &EfficientNetConfig, precision: Precision) -> Result<Vec<u8>, WeightsError> {
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for tensor in model.collect(None, None, false) {
+        let bytes = tensor.to_bytes().map_err(|e| WeightsError::Unreadable(format!("{}: {e:?}", tensor.name)))?;
+        if tensor.dtype != DType::F32 {
+            return Err(WeightsError::Unreadable(format!("{} is {:?}, expected f32", tensor.name, tensor.dtype)));
+        }
+        let half = precision == Precision::F16 && !is_batch_norm(&tensor.name);
+        let start = data.len();
+        if half {
+            data.extend(f32s(&bytes).flat_map(|v| f16::from_f32(v).to_le_bytes()));
+        } else {
+            data.extend_from_slice(&bytes);
+        }
+        let entry = serde_json::json!({
+            "dtype": if half { "F16" } else { "F32" },
+            "shape": tensor.shape.iter().collect::<Vec<_>>(),
+            "data_offsets": [start, data.len()],
+        });
+        header.insert(tensor.name.clone(), entry);
+    }
+    let config_json = serde_json::to_string(config).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    header.insert("__metadata__".into(), serde_json::json!({ "format": FORMAT, "config": config_json }));
+    let mut header = serde_json::to_vec(&Value::Object(header)).expect("JSON of plain values");
+    while header.len() % 8 != 0 {
+        header.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&data);
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: [usize; 2],
+}
+
+/// The configuration stored in a web-format file and its tensors (all f32).
+pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), WeightsError> {
+    let bad = |why: &str| WeightsError::Unreadable(format!("not an EfficientNet web weights file ({why})"));
+    if bytes.len() < 8 {
+        return Err(bad("too short"));
+    }
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header = bytes.get(8..8usize.saturating_add(n)).ok_or_else(|| bad("truncated header"))?;
+    let data = &bytes[8 + n..];
+    let mut header: BTreeMap<String, Value> =
+        serde_json::from_slice(header).map_err(|_| bad("header is not JSON"))?;
+    let meta = header.remove("__metadata__").ok_or_else(|| bad("no metadata"))?;
+    if meta.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(bad("unknown format"));
+    }
+    let config: EfficientNetConfig = meta
+        .get("config")
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| bad("no network configuration"))?;
+    let mut tensors = Vec::with_capacity(header.len());
+    for (name, entry) in header {
+        let entry: Entry = serde_json::from_value(entry).map_err(|_| bad("malformed tensor entry"))?;
+        let [start, end] = entry.data_offsets;
+        let raw = data.get(start..end).filter(|_| start <= end).ok_or_else(|| bad("truncated data"))?;
+        let count: usize = entry.shape.iter().product();
+        let values: Vec<u8> = match entry.dtype.as_str() {
+            "F32" if raw.len() == count * 4 => raw.to_vec(),
+            "F16" if raw.len() == count * 2 => raw
+                .chunks_exact(2)
+                .flat_map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32().to_le_bytes())
+                .collect(),
+            _ => return Err(bad(&format!("tensor {name} has a wrong size or type"))),
+        };
+        tensors.push(PackTensor::new(name, DType::F32, entry.shape, None, Bytes::from_bytes_vec(values)));
+    }
+    Ok((config, tensors))
+}
+
+/// Builds the network a web-format file describes and fills it. With `expected`, the file must
+/// be for that configuration name (`lite0`, `b3`, …).
+pub fn load(bytes: &[u8], expected: Option<&str>, device: &Device) -> Result<(EfficientNetConfig, EfficientNet), WeightsError> {
+    let (config, tensors) = decode(bytes)?;
+    build(config, tensors, expected, device)
+}
+
+/// As [`load`], from what [`decode`] returned.
+pub fn build(
+    config: EfficientNetConfig,
+    tensors: Vec<PackTensor>,
+    expected: Option<&str>,
+    device: &Device,
+) -> Result<(EfficientNetConfig, EfficientNet), WeightsError> {
+    if let Some(expected) = expected
+        && expected != config.name
+    {
+        return Err(WeightsError::WrongVariant { expected: expected.to_string(), found: config.name.clone() });
+    }
+    let mut model = config.init(device);
+    super::apply(&mut model, tensors, Box::new(IdentityAdapter))?;
+    Ok((config, model))
+}
