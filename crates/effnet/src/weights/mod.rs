@@ -15,7 +15,7 @@ pub use error::WeightsError;
 pub use naming::Source;
 
 use burn_store::burn_pack::Tensor as PackTensor;
-use burn_store::{ModuleAdapter, ModuleSnapshot};
+use burn_store::{ApplyError, ModuleAdapter, ModuleSnapshot};
 
 use crate::model::EfficientNet;
 
@@ -28,10 +28,19 @@ pub fn apply(
 ) -> Result<(), WeightsError> {
     let result = model.apply(tensors, None, Some(adapter), false);
     let missing: Vec<String> = result.missing.iter().map(|(path, _)| path.clone()).collect();
-    let errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
+    let errors: Vec<String> = result.errors.iter().map(describe_error).collect();
     if missing.is_empty() && result.unused.is_empty() && errors.is_empty() {
         Ok(())
     } else {
         Err(WeightsError::Mismatch { missing, unexpected: result.unused.clone(), errors })
+    }
+}
+
+fn describe_error(error: &ApplyError) -> String {
+    match error {
+        ApplyError::ShapeMismatch { path, expected, found } => {
+            format!("{path} is {:?} but the network needs {:?}", found.dims, expected.dims)
+        }
+        other => other.to_string(),
     }
 }
