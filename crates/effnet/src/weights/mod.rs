@@ -39,7 +39,7 @@ pub fn apply(
 fn describe_error(error: &ApplyError) -> String {
     match error {
         ApplyError::ShapeMismatch { path, expected, found } => {
-            format!("{path} is {:?} but the network needs {:?}", found.dims, expected.dims)
+            format!("{path} is {:?} but the network needs {:?}", found.iter().collect::<Vec<_>>(), expected.iter().collect::<Vec<_>>())
         }
         other => other.to_string(),
     }
