@@ -5,12 +5,13 @@
 //! - [`describe`]: per-stage architecture, parameters and FLOPs, from the same configuration.
 //! - [`weights`]: importing PyTorch checkpoints and the compact web format.
 //! - [`preprocess`]: resize, crop and normalise, shared by the CLI and the page.
-//! - [`labels`]: the ImageNet-1k class names.
+//! - [`labels`]: the ImageNet-1k class names; [`predict`]: softmax and top-k.
 
 pub mod config;
 pub mod describe;
 pub mod labels;
 pub mod model;
+pub mod predict;
 pub mod preprocess;
 pub mod weights;
 

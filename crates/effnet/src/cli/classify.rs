@@ -5,7 +5,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::model::EfficientNet;
 use crate::preprocess::{Preprocessing, RgbImage};
 use crate::weights::{Source, import, web};
-use crate::{EfficientNetConfig, Variant, labels};
+use crate::predict::top_predictions;
+use crate::Variant;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,7 +34,6 @@ pub struct Args {
 
 /// A loaded network with what is needed to feed it.
 struct Classifier {
-    config: EfficientNetConfig,
     model: EfficientNet,
     preprocessing: Preprocessing,
     device: Device,
@@ -50,7 +50,7 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
         let source = if config.padding == crate::Padding::TfSame { Source::Lukemelas } else { Source::Torchvision };
         let preprocessing = manifest_preprocessing(&args.weights, variant)
             .unwrap_or_else(|| source.preprocessing(&config, Some(variant)));
-        return Ok(Classifier { config, model, preprocessing, device });
+        return Ok(Classifier { model, preprocessing, device });
     }
     let tensors = import::read_checkpoint(&args.weights).map_err(|e| {
         format!("{} is neither web-format weights nor a PyTorch checkpoint ({e})", args.weights.display())
@@ -65,7 +65,7 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
     let model = import::load_pytorch(&args.weights, Some(source), &config, &device)
         .map_err(|e| format!("{} does not fit {variant}: {e}", args.weights.display()))?;
     let preprocessing = source.preprocessing(&config, Some(variant));
-    Ok(Classifier { config, model, preprocessing, device })
+    Ok(Classifier { model, preprocessing, device })
 }
 
 /// The preprocessing recorded for `variant` in a manifest.json beside the weights, if any.
@@ -91,22 +91,6 @@ pub fn read_image(path: &Path) -> Result<RgbImage, String> {
     let rgb = decoded.to_rgb8();
     let (w, h) = rgb.dimensions();
     RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Softmax in f64 (stable) of one row of logits.
-pub fn softmax(logits: &[f32]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let exps: Vec<f64> = logits.iter().map(|&l| (l as f64 - max).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    exps.into_iter().map(|e| e / sum).collect()
-}
-
-/// Indices of the `k` largest values, largest first.
-pub fn top_k(values: &[f64], k: usize) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-    idx.truncate(k);
-    idx
 }
 
 impl Classifier {
@@ -138,12 +122,7 @@ pub fn run(args: Args) -> Result<(), String> {
                 continue;
             }
         };
-        let probs = softmax(&logits);
-        let n = classifier.config.num_classes;
-        let top: Vec<_> = top_k(&probs, args.top)
-            .into_iter()
-            .map(|i| serde_json::json!({ "index": i, "label": labels::label(i, n), "prob": probs[i] }))
-            .collect();
+        let top = top_predictions(&logits, args.top);
         if args.json {
             let line = serde_json::json!({
                 "image": path.display().to_string(),
@@ -155,7 +134,7 @@ pub fn run(args: Args) -> Result<(), String> {
         } else {
             println!("{} ({variant}):", path.display());
             for t in &top {
-                println!("  {:>6.2}%  {}", t["prob"].as_f64().unwrap_or(0.0) * 100.0, t["label"].as_str().unwrap_or(""));
+                println!("  {:>6.2}%  {}", t.prob * 100.0, t.label);
             }
         }
     }

