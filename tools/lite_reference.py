@@ -239,7 +239,7 @@ def to_tensor(img):
 
 def load_labels():
     here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(here, "..", "static", "imagenet_classes.txt")
+    path = os.path.join(here, "..", "crates", "effnet", "data", "imagenet_classes.txt")
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             return [line.rstrip("\n") for line in f]

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""(Re)create the data files under static/ (see static/ATTRIBUTION.md).
+"""(Re)create the data files under static/ (see ATTRIBUTION.md).
 
-  * static/imagenet_classes.txt: the 1000 ImageNet-1k class names in class-index order, one per
+  * crates/effnet/data/imagenet_classes.txt: the 1000 ImageNet-1k class names in class-index order, one per
     line, from torchvision's `torchvision/models/_meta.py` (`_IMAGENET_CATEGORIES`, BSD-3-Clause)
     as installed by Debian's python3-torchvision.
   * static/samples/: sample photos from the scikit-image 0.25.2 wheel (`skimage/data/`),
@@ -24,9 +24,9 @@ def main():
     assert len(names) == 1000, len(names)
     assert all(n and "\n" not in n for n in names)
     os.makedirs(os.path.join(ROOT, "static", "samples"), exist_ok=True)
-    with open(os.path.join(ROOT, "static", "imagenet_classes.txt"), "w", encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "crates", "effnet", "data", "imagenet_classes.txt"), "w", encoding="utf-8") as f:
         f.write("".join(n + "\n" for n in names))
-    print("wrote static/imagenet_classes.txt")
+    print("wrote crates/effnet/data/imagenet_classes.txt")
 
     src = os.path.join(ROOT, "target", "skimage-data")
     if not os.path.isdir(src):

@@ -1,4 +1,4 @@
-//! ImageNet-1k class names (from torchvision's `_meta.py`, BSD-3-Clause; see static/ATTRIBUTION.md).
+//! ImageNet-1k class names (from torchvision's `_meta.py`, BSD-3-Clause; see ATTRIBUTION.md).
 
 const IMAGENET: &str = include_str!("../data/imagenet_classes.txt");
 

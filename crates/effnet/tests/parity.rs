@@ -26,7 +26,9 @@ fn dims(v: &Value) -> Vec<usize> {
     v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
 }
 
-fn check(name: &str) {
+/// Loads fixture `name`, runs it with `padding` (or the fixture's own), returns
+/// (max |Δlogit|, fixture, output).
+fn run(name: &str, padding: Option<Padding>) -> (f32, Value, effnet::model::Output) {
     let dir = fixtures_dir();
     let path = dir.join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
@@ -35,7 +37,8 @@ fn check(name: &str) {
     let fx: Value = serde_json::from_str(&text).expect("fixture JSON");
     let c = &fx["config"];
     let family = if c["family"] == "lite" { Family::Lite } else { Family::B };
-    let padding = if c["padding"] == "tf_same" { Padding::TfSame } else { Padding::Symmetric };
+    let own = if c["padding"] == "tf_same" { Padding::TfSame } else { Padding::Symmetric };
+    let padding = padding.unwrap_or(own);
     let shape = dims(&fx["input_shape"]);
     let config = EfficientNetConfig::new(
         name.into(),
@@ -58,11 +61,16 @@ fn check(name: &str) {
     let out = model.forward_with_features(input);
 
     let expected = floats(&fx["logits"]);
-    let logits = out.logits.into_data().try_to_vec::<f32>().unwrap();
+    let logits = out.logits.clone().into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(logits.len(), expected.len(), "{name}: number of logits");
     let max = logits.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     let spread = expected.iter().map(|v| v.abs()).fold(0f32, f32::max);
     eprintln!("{name}: max |Δlogit| = {max:e} (max |logit| {spread})");
+    (max, fx, out)
+}
+
+fn check(name: &str) {
+    let (max, fx, out) = run(name, None);
     assert!(max <= TOLERANCE, "{name}: max |Δlogit| = {max} > {TOLERANCE}");
 
     assert_eq!(out.features.dims().to_vec(), dims(&fx["features_shape"]), "{name}: feature map shape");
@@ -85,6 +93,14 @@ parity! {
     torchvision_b1 => "tv_b1",
     timm_b0 => "timm_b0",
     timm_tf_b0_same_padding => "timm_tf_b0",
+    timm_tf_b0_odd_input_size => "timm_tf_b0_odd",
     lukemelas_b0_same_padding => "luke_b0",
     lukemelas_lite0_same_padding => "luke_lite0",
+}
+
+/// The comparison is sensitive: TF-ported weights run with symmetric padding are far off.
+#[test]
+fn wrong_padding_is_detected() {
+    let (max, _, _) = run("luke_b0", Some(Padding::Symmetric));
+    assert!(max > 1e-2, "symmetric padding on TF-SAME weights moved logits by only {max}");
 }
