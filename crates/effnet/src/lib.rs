@@ -17,6 +17,8 @@ pub mod weights;
 
 #[cfg(feature = "native")]
 pub mod cli;
+#[cfg(feature = "native")]
+pub mod image_file;
 
 pub use config::{EfficientNetConfig, Family, Padding, Variant};
 pub use model::EfficientNet;

@@ -3,8 +3,6 @@
 //! randomised batch-norm statistics, loaded through this crate's importers.
 //! Requirement: max |Δlogit| ≤ 1e-4 in f32.
 
-use std::path::PathBuf;
-
 use burn::tensor::{Device, Tensor, TensorData};
 use effnet::config::{EfficientNetConfig, Family, Padding};
 use effnet::weights::{Source, import};
@@ -12,11 +10,8 @@ use serde_json::Value;
 
 const TOLERANCE: f32 = 1e-4;
 
-pub fn fixtures_dir() -> PathBuf {
-    std::env::var_os("EFFNET_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/fixtures"))
-}
+mod common;
+use common::fixtures_dir;
 
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()

@@ -3,7 +3,8 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::model::EfficientNet;
-use crate::preprocess::{Preprocessing, RgbImage};
+use crate::image_file::read_image;
+use crate::preprocess::Preprocessing;
 use crate::weights::{Source, import, web};
 use crate::predict::top_predictions;
 use crate::Variant;
@@ -73,24 +74,6 @@ fn manifest_preprocessing(weights: &Path, variant: Variant) -> Option<Preprocess
     let json = std::fs::read_to_string(weights.with_file_name("manifest.json")).ok()?;
     let manifest = crate::weights::manifest::Manifest::parse(&json).ok()?;
     Some(manifest.get(variant.name())?.preprocessing.clone())
-}
-
-/// Decodes an image file into RGB, with a message that says what is wrong.
-pub fn read_image(path: &Path) -> Result<RgbImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.is_empty() {
-        return Err(format!("{} is empty (0 bytes)", path.display()));
-    }
-    let format = image::guess_format(&bytes)
-        .map_err(|_| format!("{} is not an image (unrecognised format)", path.display()))?;
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format);
-    reader.limits(image::Limits::default());
-    let decoded = reader
-        .decode()
-        .map_err(|e| format!("{} cannot be decoded as {format:?}: {e}", path.display()))?;
-    let rgb = decoded.to_rgb8();
-    let (w, h) = rgb.dimensions();
-    RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl Classifier {

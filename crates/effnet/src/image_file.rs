@@ -1,0 +1,63 @@
+//! Reading image files natively (the page decodes with the browser instead).
+
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use crate::preprocess::RgbImage;
+
+/// Decodes an image file into RGB (EXIF orientation applied, alpha dropped), or says plainly
+/// what is wrong with it: empty, not an image, truncated or corrupt, too large.
+pub fn read_image(path: &Path) -> Result<RgbImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode_image(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// As [`read_image`], from the file's bytes.
+pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty (0 bytes)".into());
+    }
+    let format = image::guess_format(bytes).map_err(|_| "not an image (unrecognised format)".to_string())?;
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err("cannot be decoded as Jpeg: the file is truncated (no end-of-image marker after the image data)".into());
+    }
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    // image's default limits: 512 MiB of decoded pixels at most.
+    reader.limits(Limits::default());
+    let cannot = |e: image::ImageError| format!("cannot be decoded as {format:?} (truncated or corrupt?): {e}");
+    let mut decoder = reader.into_decoder().map_err(cannot)?;
+    let orientation = decoder.orientation().ok();
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(cannot)?;
+    if let Some(orientation) = orientation {
+        decoded.apply_orientation(orientation);
+    }
+    let rgb = decoded.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| e.to_string())
+}
+
+/// Whether a JPEG's last scan is followed by its end-of-image marker. Decoders fill in a
+/// truncated JPEG with grey; Pillow refuses it, and so do we. Entropy-coded data cannot hold
+/// `FF D9` (an `FF` there is always stuffed as `FF 00`), so an EOI after the last start-of-scan
+/// (`FF DA`) means the image data is complete.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let marker = |m: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == m);
+    match (marker(0xDA), marker(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jpeg_is_complete;
+
+    #[test]
+    fn jpeg_completeness() {
+        assert!(jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 0xFF, 0x00, 2, 0xFF, 0xD9]));
+        assert!(jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 0xFF, 0xD9, 0, 0, 0]));
+        assert!(!jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xDA, 1, 2, 3]));
+        assert!(!jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 2]));
+    }
+}

