@@ -1,5 +1,6 @@
 //! The EfficientNet network as burn modules, built from [`EfficientNetConfig`].
 
+mod cam;
 mod layers;
 mod mbconv;
 mod network;
