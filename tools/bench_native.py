@@ -6,7 +6,13 @@ torchvision's efficientnet_bN for B0-B7 — the seed's architecture, same parame
 tools/lite_reference.py for Lite0-4), random weights, batch 1 at the variant's resolution, one
 warm-up run, then the median of --runs. Prints a markdown table (and JSON with --json FILE).
 
-    /usr/bin/python3 tools/bench_native.py [--variants b0,lite0] [--runs 5] [--json out.json] [--effnet PATH]
+    PY tools/bench_native.py [--variants b0,lite0] [--runs 5] [--json out.json] [--effnet PATH]
+
+PY is any python with torch + torchvision. Debian's python3-torch (/usr/bin/python3) uses a generic
+BLAS and is slow; for a fair peer use PyPI's torch (~3 GB of wheels, not part of the set-up):
+    python3 -m venv target/bench-venv && target/bench-venv/bin/pip install torch torchvision
+    target/bench-venv/bin/python tools/bench_native.py
+Needs `cargo build --release --bin effnet` first. Latest results: docs/bench-native.md.
 """
 
 import argparse
