@@ -6,7 +6,7 @@
 #   scripts/convert_weights.sh [EFFNET_BIN]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EFFNET="${1:-target/release/effnet}"
+EFFNET="${1:-target/debug/effnet}"
 SRC=target/weights
 OUT=static/weights
 mkdir -p "$OUT"

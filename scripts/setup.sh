@@ -51,8 +51,9 @@ tools/fetch_python_deps.sh --lite-weights
 /usr/bin/python3 tools/fetch_torchvision_weights.py target/weights
 
 step "effnet CLI and web weights"
-cargo build --release --bin effnet
-scripts/convert_weights.sh target/release/effnet
+# dev profile (dependencies at opt-level 2): the same build `cargo test` uses.
+cargo build --bin effnet
+scripts/convert_weights.sh target/debug/effnet
 
 if [ "${1:-}" = serve ]; then
   step "the page (release build)"

@@ -25,7 +25,7 @@ done
 step "core crate (cargo test -p effnet)"
 cargo test -p effnet
 
-if [ -f tests/browser/run.mjs ]; then
+if ls tests/browser/*.test.mjs > /dev/null 2>&1; then
   step "page in headless Chromium"
   bash scripts/browser_tests.sh
 fi

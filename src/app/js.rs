@@ -1,0 +1,105 @@
+//! Small helpers around the browser APIs the other modules share.
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+pub fn window() -> web_sys::Window {
+    web_sys::window().expect("the page runs in a window")
+}
+
+pub fn document() -> web_sys::Document {
+    window().document().expect("the window has a document")
+}
+
+/// Milliseconds since page load (`performance.now()`).
+pub fn now() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Waits `ms` milliseconds without blocking the page (a `setTimeout` promise). `sleep(0)` lets
+/// the browser paint and handle events before long synchronous work.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A readable message for a rejected promise or thrown value.
+pub fn error_text(value: &JsValue) -> String {
+    if let Some(err) = value.dyn_ref::<js_sys::Error>() {
+        let name = String::from(err.name());
+        let message = String::from(err.message());
+        if name.is_empty() || name == "Error" {
+            message
+        } else {
+            format!("{name}: {message}")
+        }
+    } else if let Some(s) = value.as_string() {
+        s
+    } else {
+        format!("{value:?}")
+    }
+}
+
+/// `object[key]`, or `undefined`.
+pub fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `object[key]` as a string, if it is one.
+pub fn get_string(object: &JsValue, key: &str) -> Option<String> {
+    get(object, key).as_string()
+}
+
+/// The value of `name` in the page's query string (`?bench&backend=cpu`): `Some("")` for a bare
+/// flag, `None` when absent.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| value.to_string())
+    })
+}
+
+/// Logs to the browser console (tests read it).
+pub fn log(message: &str) {
+    web_sys::console::log_1(&JsValue::from_str(message));
+}
+
+/// A detached 2D canvas of the given size and its context (`willReadFrequently`: pixels are
+/// read back every time).
+pub fn canvas_2d(
+    width: u32,
+    height: u32,
+) -> Result<
+    (
+        web_sys::HtmlCanvasElement,
+        web_sys::CanvasRenderingContext2d,
+    ),
+    String,
+> {
+    let canvas: web_sys::HtmlCanvasElement = document()
+        .create_element("canvas")
+        .map_err(|e| error_text(&e))?
+        .unchecked_into();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let ctx = context_2d(&canvas)?;
+    Ok((canvas, ctx))
+}
+
+/// The 2D context of `canvas`.
+pub fn context_2d(
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Result<web_sys::CanvasRenderingContext2d, String> {
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"willReadFrequently".into(), &JsValue::TRUE);
+    canvas
+        .get_context_with_context_options("2d", &options)
+        .map_err(|e| error_text(&e))?
+        .ok_or_else(|| "this browser gives no 2D canvas".to_string())?
+        .dyn_into()
+        .map_err(|_| "unexpected canvas context".to_string())
+}

@@ -1,0 +1,74 @@
+// Without WebGPU the page falls back to burn's CPU backend and says so; webcam: a fake camera
+// keeps predictions coming until stopped; no camera gives a clear message.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
+  fakeWebcamClip, foreignRequests, screenshot } from "./lib.mjs";
+
+const sample = (f) => path.join(ROOT, "static/samples", f);
+
+test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, errors, urls } = await open(context, server.origin + "/");
+    const s = await waitFor(page, (s) => s.ready, "ready", 180000);
+    assert.equal(s.backend, "cpu");
+    assert.ok(s.notice && /WebGPU/i.test(s.notice), `notice: ${s.notice}`);
+    assert.ok(await page.locator("[data-testid=backend-notice]").isVisible());
+    const before = s.resultCount;
+    await page.click('[data-testid="sample-coffee.png"]');
+    const r = await nextResult(page, before, "cpu result");
+    assert.equal(r.error, null, r.error);
+    assert.equal(r.lastResult.backend, "cpu");
+    assertSameTop5(assert, r.lastResult, cliClassify("lite0", sample("coffee.png")));
+    await screenshot(page, "cpu-fallback");
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreignRequests(urls, server.origin), []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("fake webcam: predictions keep coming, stop stops them", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false, webcam: await fakeWebcamClip() });
+  try {
+    const { page } = await open(context, server.origin + "/");
+    await waitFor(page, (s) => s.ready, "ready", 180000);
+    await page.click("[data-testid=webcam-toggle]");
+    const s = await waitFor(page, (s) => (s.webcam?.frames ?? 0) >= 3 || s.error, "3 webcam frames");
+    assert.equal(s.error, null, s.error);
+    assert.ok(await page.locator("[data-testid=webcam-stats]").isVisible());
+    await screenshot(page, "webcam");
+    await page.click("[data-testid=webcam-toggle]");
+    await page.waitForTimeout(1500);
+    const stopped = (await state(page)).resultCount;
+    await page.waitForTimeout(3000);
+    assert.equal((await state(page)).resultCount, stopped, "results kept coming after stop");
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("no camera: a clear message, the page still classifies", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false, webcam: "none" });
+  try {
+    const { page } = await open(context, server.origin + "/");
+    await waitFor(page, (s) => s.ready, "ready", 180000);
+    await page.click("[data-testid=webcam-toggle]");
+    const s = await waitFor(page, (s) => s.error, "camera error", 60000);
+    assert.match(s.error, /camera|webcam/i);
+    const before = s.resultCount;
+    await page.click('[data-testid="sample-coffee.png"]');
+    const r = await nextResult(page, before, "result after camera error");
+    assert.equal(r.lastResult.top5[0].label, "espresso");
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});

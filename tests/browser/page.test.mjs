@@ -1,0 +1,164 @@
+// The page on WebGPU (SwiftShader in headless Chromium): panel numbers, real-photo predictions
+// equal to the CLI's, every input path, bad inputs, bad weights, variant switch, cache, origin.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, cliDescribe,
+  assertSameTop5, foreignRequests, screenshot } from "./lib.mjs";
+
+let server, context, page, errors, urls;
+const sample = (f) => path.join(ROOT, "static/samples", f);
+
+before(async () => {
+  server = await serve();
+  context = await launch({ webgpu: true });
+  ({ page, errors, urls } = await open(context, server.origin + "/"));
+  await waitFor(page, (s) => s.ready, "page ready", 180000);
+});
+after(async () => { await context?.close(); await server?.close(); });
+
+async function clickSample(file) {
+  const before = (await state(page)).resultCount;
+  await page.click(`[data-testid="sample-${file}"]`);
+  return nextResult(page, before, `result for ${file}`);
+}
+
+async function upload(name, buffer, mimeType = "image/jpeg") {
+  const before = (await state(page)).resultCount;
+  await page.setInputFiles("[data-testid=file-input]", { name, mimeType, buffer });
+  return nextResult(page, before, `upload ${name}`);
+}
+
+test("starts on WebGPU without console errors and shows every variant's numbers", async () => {
+  const s = await state(page);
+  assert.equal(s.backend, "webgpu", `backend ${s.backend}, gpu ${s.gpu}`);
+  assert.equal(s.gpu, "ready");
+  assert.ok(s.adapter, "adapter info shown");
+  const expected = cliDescribe();
+  assert.equal(expected.length, 13);
+  for (const d of expected) {
+    const row = page.locator(`[data-testid=variant-row-${d.name}]`);
+    assert.equal(await row.getAttribute("data-params"), String(d.params), d.name);
+    assert.equal(await row.getAttribute("data-flops"), String(d.flops), d.name);
+    assert.equal(await row.getAttribute("data-resolution"), String(d.resolution), d.name);
+    assert.equal(Number(await row.getAttribute("data-width")), d.width, d.name);
+    assert.equal(Number(await row.getAttribute("data-depth")), d.depth, d.name);
+  }
+  for (const v of ["lite3", "lite4"]) {
+    assert.match(await page.locator(`[data-testid=weights-${v}]`).innerText(), /random initialisation/);
+  }
+  assert.equal(await page.locator("[data-testid=weights-lite0]").innerText().then((t) => /random/.test(t)), false);
+  await screenshot(page, "start-1280");
+  assert.deepEqual(errors, []);
+});
+
+test("a real photo on WebGPU gives the CLI's top-5 (Lite0, probabilities within 1e-3)", async () => {
+  for (const photo of ["coffee.png", "chelsea.png"]) {
+    const s = await clickSample(photo);
+    assert.equal(s.error, null, s.error);
+    assert.equal(s.lastResult.backend, "webgpu");
+    assert.equal(s.lastResult.variant, "lite0");
+    assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample(photo)));
+    const dom = page.locator("[data-testid=prediction-0]");
+    assert.equal(Number(await dom.getAttribute("data-index")), s.lastResult.top5[0].index);
+  }
+  await screenshot(page, "webgpu-result");
+});
+
+test("file picker, drag-and-drop and paste classify the same", async () => {
+  const reference = cliClassify("lite0", sample("chelsea.png"));
+  const bytes = readFileSync(sample("chelsea.png"));
+  const s = await upload("my-cat.png", bytes, "image/png");
+  assertSameTop5(assert, s.lastResult, reference);
+  for (const kind of ["drop", "paste"]) {
+    const before = (await state(page)).resultCount;
+    await page.evaluate(([b64, kind]) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], "cat.png", { type: "image/png" }));
+      if (kind === "drop") {
+        for (const t of ["dragenter", "dragover", "drop"]) {
+          document.body.dispatchEvent(new DragEvent(t, { bubbles: true, cancelable: true, dataTransfer: dt }));
+        }
+      } else {
+        document.body.dispatchEvent(new ClipboardEvent("paste", { bubbles: true, cancelable: true, clipboardData: dt }));
+      }
+    }, [bytes.toString("base64"), kind]);
+    const r = await nextResult(page, before, kind);
+    assert.equal(r.error, null, `${kind}: ${r.error}`);
+    assertSameTop5(assert, r.lastResult, reference);
+  }
+});
+
+test("bad images get a clear message and the page keeps working", async () => {
+  const jpg = readFileSync(sample("rocket.jpg"));
+  const huge = path.join(ROOT, "target/huge-8000.jpg");
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=8000x8000",
+    "-frames:v", "1", "-q:v", "8", huge]);
+  for (const [name, buffer] of [["empty.jpg", Buffer.alloc(0)], ["notes.jpg", Buffer.from("not a photo\n")],
+    ["truncated.jpg", jpg.subarray(0, jpg.length >> 1)]]) {
+    const before = (await state(page)).resultCount;
+    const s = await upload(name, buffer);
+    assert.equal(s.resultCount, before, `${name} produced a result`);
+    assert.ok(s.error, `${name}: no error shown`);
+    assert.ok(await page.locator("[data-testid=error-message]").isVisible(), `${name}: message not visible`);
+  }
+  const big = await upload("huge.jpg", readFileSync(huge));
+  assert.ok(big.error || big.lastResult, "8000×8000: a result or a clear message");
+  const s = await clickSample("coffee.png");
+  assert.equal(s.error, null);
+  assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("coffee.png")));
+});
+
+test("switching variant during a run shows only the new variant", async () => {
+  await page.click('[data-testid="sample-chelsea.png"]');
+  await page.waitForTimeout(100);
+  await page.click("[data-testid=variant-row-lite1]");
+  const s = await waitFor(page, (s) => s.lastResult?.variant === "lite1", "lite1 result");
+  assertSameTop5(assert, s.lastResult, cliClassify("lite1", sample("chelsea.png")));
+  await page.waitForTimeout(1000);
+  assert.equal((await state(page)).lastResult.variant, "lite1");
+});
+
+test("corrupt and missing weights give a message; other variants still work", async () => {
+  server.override("/static/weights/lite2.safetensors", (req, res) => res.writeHead(404).end("gone"));
+  const s2 = await (async () => {
+    await page.click("[data-testid=variant-row-lite2]");
+    return waitFor(page, (s) => s.load.variant === "lite2" && ["failed", "ready"].includes(s.load.state), "lite2 load", 90000);
+  })();
+  assert.equal(s2.load.state, "failed", JSON.stringify(s2.load));
+  assert.match(s2.load.message, /404|not found|missing/i);
+  server.clear();
+  // A corrupt copy: same length, flipped bytes, sha256 no longer the manifest's.
+  const good = readFileSync(path.join(ROOT, "static/weights/lite2.safetensors"));
+  const bad = Buffer.from(good); bad[bad.length - 10] ^= 0xff;
+  server.override("/static/weights/lite2.safetensors", (req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bad.length }).end(bad);
+  });
+  await page.click("[data-testid=variant-row-lite0]");
+  await waitFor(page, (s) => s.variant === "lite0" && !["downloading", "preparing"].includes(s.load.state), "lite0 back", 90000);
+  await page.click("[data-testid=variant-row-lite2]");
+  const s3 = await waitFor(page, (s) => s.load.variant === "lite2" && ["failed", "ready"].includes(s.load.state), "lite2 corrupt", 90000);
+  assert.equal(s3.load.state, "failed", JSON.stringify(s3.load));
+  assert.match(s3.load.message, /sha256|corrupt/i);
+  server.clear();
+  await page.click("[data-testid=variant-row-lite0]");
+  const s = await clickSample("coffee.png");
+  assert.equal(s.lastResult.variant, "lite0");
+  assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("coffee.png")));
+});
+
+test("a reload takes the weights from the browser cache", async () => {
+  const asked = server.requests.length;
+  await page.reload();
+  const s = await waitFor(page, (s) => s.ready && s.load.state === "ready", "ready after reload", 180000);
+  assert.equal(s.load.fromCache, true, JSON.stringify(s.load));
+  const weightRequests = server.requests.slice(asked).filter((p) => p.endsWith(".safetensors"));
+  assert.deepEqual(weightRequests, []);
+});
+
+test("no request leaves the page's origin", () => {
+  assert.deepEqual(foreignRequests(urls, server.origin), []);
+});
