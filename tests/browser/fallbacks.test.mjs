@@ -65,7 +65,7 @@ test("no camera: a clear message, the page still classifies", async () => {
     assert.match(s.error, /camera|webcam/i);
     const before = s.resultCount;
     await page.click('[data-testid="sample-coffee.png"]');
-    const r = await nextResult(page, before, "result after camera error");
+    const r = await waitFor(page, (s) => s.resultCount > before, "result after camera error");
     assert.equal(r.lastResult.top5[0].label, "espresso");
   } finally {
     await context.close();

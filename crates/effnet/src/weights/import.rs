@@ -67,7 +67,7 @@ pub fn rename(
                 out.push(tensor);
             }
             Ok(None) => {}
-            Err(()) => unknown.push(key),
+            Err(_) => unknown.push(key),
         }
     }
     if unknown.is_empty() {

@@ -95,8 +95,8 @@ impl Source {
     }
 
     /// Maps one checkpoint key to this crate's path. `Ok(None)`: a key to ignore
-    /// (`num_batches_tracked`); `Err(())`: a key this naming does not have.
-    pub fn canonical(self, key: &str, blocks: &[BlockSpec]) -> Result<Option<String>, ()> {
+    /// (`num_batches_tracked`); `Err(UnknownKey)`: a key this naming does not have.
+    pub fn canonical(self, key: &str, blocks: &[BlockSpec]) -> Result<Option<String>, UnknownKey> {
         if key.ends_with("num_batches_tracked") {
             return Ok(None);
         }
@@ -106,9 +106,13 @@ impl Source {
             Source::Timm | Source::TimmTf => timm(key, blocks),
             Source::Lukemelas => lukemelas(key, blocks),
         };
-        mapped.map(Some).ok_or(())
+        mapped.map(Some).ok_or(UnknownKey)
     }
 }
+
+/// A checkpoint key that the chosen naming does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownKey;
 
 /// `0` → `conv`, `1` → `bn` (a `Conv2d`/`BatchNorm2d` pair in an `nn.Sequential`).
 fn conv_bn(index: &str, leaf: &str) -> Option<String> {

@@ -71,7 +71,7 @@ pub fn encode(model: &EfficientNet, config: &EfficientNetConfig, precision: Prec
     let config_json = serde_json::to_string(config).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
     header.insert("__metadata__".into(), serde_json::json!({ "format": FORMAT, "config": config_json }));
     let mut header = serde_json::to_vec(&Value::Object(header)).expect("JSON of plain values");
-    while header.len() % 8 != 0 {
+    while !header.len().is_multiple_of(8) {
         header.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + header.len() + data.len());
