@@ -1,6 +1,7 @@
 //! The page: shared state, layout and the actions that change what is shown.
 
 mod backend;
+mod bench;
 mod image_input;
 mod inference;
 mod js;
@@ -37,6 +38,8 @@ pub struct AppState {
     /// What the current input is (file name and size, or the webcam).
     pub input: RwSignal<Option<String>>,
     pub webcam: RwSignal<WebcamStats>,
+    /// Bench mode's results (`?bench`), `None` otherwise.
+    pub bench: RwSignal<Option<bench::BenchState>>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             status: RwSignal::new("Starting…".into()),
             input: RwSignal::new(None),
             webcam: RwSignal::new(WebcamStats::default()),
+            bench: RwSignal::new(None),
         }
     }
 }
@@ -129,7 +133,11 @@ pub fn App() -> impl IntoView {
         state.manifest.set(manifest);
         backend::start(state).await;
         state.status.set("Ready".into());
-        refresh(state);
+        if bench::requested() {
+            bench::run(state).await;
+        } else {
+            refresh(state);
+        }
     });
 
     view! {
@@ -160,6 +168,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <div class="column wide">
                     <VariantPanel/>
+                    <bench::BenchPanel/>
                 </div>
             </main>
             <div class="drop-overlay" aria-hidden="true">"Drop the image to classify it"</div>

@@ -53,7 +53,7 @@ pub fn install(state: AppState) {
                 json!({ "state": "loaded", "variants": m.weights.iter().map(|e| e.variant.clone()).collect::<Vec<_>>() })
             }
         });
-        let value = json!({
+        let mut value = json!({
             "ready": backend.active.is_some() && !matches!(state.manifest.get(), ManifestState::Loading),
             "backend": backend.active.map(|k| k.id()),
             "gpu": gpu,
@@ -68,6 +68,9 @@ pub fn install(state: AppState) {
             "lastResult": result,
             "webcam": state.webcam.get(),
         });
+        if let Some(bench) = state.bench.get() {
+            value["bench"] = json!(bench);
+        }
         let parsed = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
         let _ = js_sys::Reflect::set(&js::window(), &"__effnet".into(), &parsed);
     });

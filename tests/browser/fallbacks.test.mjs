@@ -72,3 +72,24 @@ test("no camera: a clear message, the page still classifies", async () => {
     await server.close();
   }
 });
+
+test("bench mode measures load, cold and warm latency", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await open(context, server.origin + "/?bench&variants=lite0,b0&runs=2&backend=cpu");
+    const s = await waitFor(page, (s) => s.bench?.done, "bench done");
+    assert.equal(s.bench.error ?? null, null);
+    assert.deepEqual(s.bench.rows.map((r) => r.variant), ["lite0", "b0"]);
+    for (const r of s.bench.rows) {
+      assert.ok(r.cold_ms > 0 && r.warm_median_ms > 0 && r.load_ms >= 0, JSON.stringify(r));
+      assert.ok(r.warm_min_ms <= r.warm_median_ms && r.warm_median_ms <= r.warm_max_ms, JSON.stringify(r));
+    }
+    assert.equal(s.bench.rows[0].pretrained, true);
+    assert.equal(s.bench.rows[1].pretrained, false);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});

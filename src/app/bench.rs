@@ -1,0 +1,258 @@
+//! Bench mode (`?bench`, optionally `&variants=lite0,b0&runs=5&backend=webgpu|cpu`): for each
+//! variant, on the backend the page started on, the weights load time, one cold inference and
+//! `runs` warm ones on a fixed synthetic gradient image. It goes through the page's own
+//! `ensure_model` and `classify`, publishes to `window.__effnet.bench` (via `test_hooks`) and
+//! shows a small table. `tools/bench_browser.mjs` drives it.
+
+use std::rc::Rc;
+
+use effnet::Variant;
+use effnet::preprocess::RgbImage;
+use leptos::prelude::*;
+use serde::Serialize;
+
+use super::backend::GpuState;
+use super::inference::{self, InputKind, LoadState};
+use super::{AppState, js};
+
+const DEFAULT_RUNS: usize = 3;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BenchRow {
+    pub variant: String,
+    pub pretrained: bool,
+    pub load_ms: Option<f64>,
+    pub from_cache: bool,
+    pub cold_ms: Option<f64>,
+    pub warm_median_ms: Option<f64>,
+    pub warm_min_ms: Option<f64>,
+    pub warm_max_ms: Option<f64>,
+    /// Warm runs done.
+    pub runs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BenchState {
+    pub done: bool,
+    pub backend: Option<String>,
+    pub adapter: Option<String>,
+    pub runs: usize,
+    pub variants: Vec<String>,
+    pub rows: Vec<BenchRow>,
+    pub error: Option<String>,
+}
+
+/// Whether the address asks for bench mode.
+pub fn requested() -> bool {
+    js::query_param("bench").is_some()
+}
+
+/// The variants to bench: `?variants=` or every variant with weights in the manifest, plus B0
+/// (randomly initialised when it has none).
+fn variants(state: AppState) -> Result<Vec<Variant>, String> {
+    if let Some(list) = js::query_param("variants").filter(|l| !l.is_empty()) {
+        return list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                Variant::parse(s).ok_or_else(|| format!("unknown variant {s:?} in ?variants="))
+            })
+            .collect();
+    }
+    Ok(Variant::ALL
+        .into_iter()
+        .filter(|&v| v == Variant::B0 || state.manifest.with_untracked(|m| m.entry(v).is_some()))
+        .collect())
+}
+
+/// A deterministic RGB gradient (`size` × `size`), so no image file is needed.
+fn gradient(size: usize) -> RgbImage {
+    let mut data = Vec::with_capacity(size * size * 3);
+    let d = (size.max(2) - 1) as f64;
+    for y in 0..size {
+        for x in 0..size {
+            let (fx, fy) = (x as f64 / d, y as f64 / d);
+            data.push((255.0 * fx) as u8);
+            data.push((255.0 * fy) as u8);
+            data.push((255.0 * (1.0 - (fx + fy) / 2.0)) as u8);
+        }
+    }
+    RgbImage::new(size, size, data).expect("a non-empty gradient")
+}
+
+fn stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None, None);
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (Some(median), Some(v[0]), Some(v[n - 1]))
+}
+
+/// Runs the bench (called once the manifest is read and the backend has started).
+pub async fn run(state: AppState) {
+    let runs = js::query_param("runs")
+        .and_then(|r| r.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_RUNS);
+    let (kind, adapter) = state.backend.with_untracked(|b| {
+        let adapter = match &b.gpu {
+            GpuState::Ready(info) => Some(info.summary()),
+            _ => None,
+        };
+        (b.active, adapter)
+    });
+    let mut bench = BenchState {
+        backend: kind.map(|k| k.id().to_string()),
+        adapter,
+        runs,
+        ..Default::default()
+    };
+    let Some(kind) = kind else {
+        bench.error = Some("no backend started".into());
+        bench.done = true;
+        state.bench.set(Some(bench));
+        return;
+    };
+    let wanted = js::query_param("backend").filter(|b| !b.is_empty());
+    if let Some(wanted) = wanted
+        && wanted != kind.id()
+    {
+        bench.error = Some(format!(
+            "?backend={wanted} was asked for but the page runs on {}",
+            kind.id()
+        ));
+    }
+    let list = match variants(state) {
+        Ok(list) => list,
+        Err(e) => {
+            bench.error = Some(e);
+            bench.done = true;
+            state.bench.set(Some(bench));
+            return;
+        }
+    };
+    bench.variants = list.iter().map(|v| v.name().to_string()).collect();
+    state.bench.set(Some(bench));
+
+    for variant in list {
+        // Show `variant` (as select_variant does, without its automatic re-run).
+        inference::bump_generation();
+        state.variant.set(variant);
+        state.result.set(None);
+        state.load.set(LoadState::Idle);
+        let mut row = BenchRow {
+            variant: variant.name().to_string(),
+            ..Default::default()
+        };
+        state.status.set(format!("Bench: loading {variant}…"));
+        let started = js::now();
+        let loaded = inference::ensure_model(state, variant, kind).await;
+        let elapsed = js::now() - started;
+        match loaded {
+            Err(e) => row.error = Some(e),
+            Ok(loaded) => {
+                row.pretrained = loaded.weights.is_some();
+                match state.load.get_untracked() {
+                    LoadState::Ready { ms, from_cache, .. } => {
+                        row.load_ms = Some(ms);
+                        row.from_cache = from_cache;
+                    }
+                    _ => row.load_ms = Some(elapsed),
+                }
+                let image = Rc::new(gradient(loaded.preprocessing.size));
+                let name = format!("bench gradient {0}×{0}", loaded.preprocessing.size);
+                let mut warm = Vec::new();
+                for i in 0..=runs {
+                    let Some(result) =
+                        inference::classify(state, image.clone(), name.clone(), InputKind::Image)
+                            .await
+                    else {
+                        row.error = Some(
+                            state
+                                .error
+                                .get_untracked()
+                                .unwrap_or_else(|| "the run gave no result".into()),
+                        );
+                        break;
+                    };
+                    if i == 0 {
+                        row.cold_ms = Some(result.latency_ms);
+                    } else {
+                        warm.push(result.latency_ms);
+                    }
+                }
+                (row.warm_median_ms, row.warm_min_ms, row.warm_max_ms) = stats(&warm);
+                row.runs = warm.len();
+            }
+        }
+        state
+            .bench
+            .update(|b| b.get_or_insert_with(Default::default).rows.push(row));
+    }
+    state.bench.update(|b| {
+        if let Some(b) = b {
+            b.done = true;
+        }
+    });
+    state.status.set("Bench done".into());
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())
+}
+
+/// The results table (only in bench mode).
+#[component]
+pub fn BenchPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let bench = move || state.bench.get();
+    view! {
+        <Show when=move || state.bench.with(Option::is_some)>
+            <section class="panel bench" aria-label="Bench" data-testid="bench"
+                data-done=move || bench().map(|b| b.done).unwrap_or(false).to_string()>
+                <h2>"Bench"</h2>
+                <p>
+                    {move || bench().map(|b| format!(
+                        "Backend {} · adapter {} · {} warm runs{}",
+                        b.backend.unwrap_or_else(|| "?".into()),
+                        b.adapter.unwrap_or_else(|| "none".into()),
+                        b.runs,
+                        if b.done { " · done" } else { " · running…" },
+                    )).unwrap_or_default()}
+                </p>
+                <Show when=move || bench().and_then(|b| b.error).is_some()>
+                    <p class="error">{move || bench().and_then(|b| b.error).unwrap_or_default()}</p>
+                </Show>
+                <table>
+                    <thead>
+                        <tr>
+                            <th>"Variant"</th><th>"Weights"</th><th>"Load ms"</th><th>"Cold ms"</th>
+                            <th>"Warm median ms"</th><th>"Warm min–max ms"</th><th>"Runs"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || bench().map(|b| b.rows).unwrap_or_default().into_iter().map(|r| view! {
+                            <tr data-variant=r.variant.clone()>
+                                <td>{r.variant.clone()}</td>
+                                <td>{if r.pretrained { "pretrained" } else { "random" }}</td>
+                                <td>{format!("{}{}", ms(r.load_ms), if r.from_cache { " (cache)" } else { "" })}</td>
+                                <td>{ms(r.cold_ms)}</td>
+                                <td>{ms(r.warm_median_ms)}</td>
+                                <td>{format!("{}–{}", ms(r.warm_min_ms), ms(r.warm_max_ms))}</td>
+                                <td>{r.error.clone().map(|e| format!("error: {e}")).unwrap_or_else(|| r.runs.to_string())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        </Show>
+    }
+}
