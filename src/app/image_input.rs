@@ -39,20 +39,6 @@ pub struct Decoded {
     pub downscaled: bool,
 }
 
-/// Whether a JPEG's last start-of-scan is followed by an end-of-image marker: a truncated file
-/// is decoded by browsers with a grey bottom, so it is refused here, as the CLI does.
-fn jpeg_is_truncated(bytes: &[u8]) -> bool {
-    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return false;
-    }
-    let last = |marker: u8| {
-        bytes
-            .windows(2)
-            .rposition(|w| w[0] == 0xFF && w[1] == marker)
-    };
-    !matches!((last(0xDA), last(0xD9)), (Some(sos), Some(eoi)) if eoi > sos)
-}
-
 fn bitmap_options() -> ImageBitmapOptions {
     let options = ImageBitmapOptions::new();
     // The pixels as stored in the file, as Pillow reads them.
@@ -73,7 +59,7 @@ pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
     if head.length() >= 3
         && head.get_index(0) == 0xFF
         && head.get_index(1) == 0xD8
-        && jpeg_is_truncated(&head.to_vec())
+        && !effnet::jpeg::is_complete(&head.to_vec())
     {
         return Err("this JPEG is truncated (it ends before its image data does)".into());
     }

@@ -19,7 +19,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
         return Err("the file is empty (0 bytes)".into());
     }
     let format = image::guess_format(bytes).map_err(|_| "not an image (unrecognised format)".to_string())?;
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+    if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err("cannot be decoded as Jpeg: the file is truncated (no end-of-image marker after the image data)".into());
     }
     let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
@@ -37,27 +37,3 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
     RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| e.to_string())
 }
 
-/// Whether a JPEG's last scan is followed by its end-of-image marker. Decoders fill in a
-/// truncated JPEG with grey; Pillow refuses it, and so do we. Entropy-coded data cannot hold
-/// `FF D9` (an `FF` there is always stuffed as `FF 00`), so an EOI after the last start-of-scan
-/// (`FF DA`) means the image data is complete.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let marker = |m: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == m);
-    match (marker(0xDA), marker(0xD9)) {
-        (Some(sos), Some(eoi)) => eoi > sos,
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::jpeg_is_complete;
-
-    #[test]
-    fn jpeg_completeness() {
-        assert!(jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 0xFF, 0x00, 2, 0xFF, 0xD9]));
-        assert!(jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 0xFF, 0xD9, 0, 0, 0]));
-        assert!(!jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xDA, 1, 2, 3]));
-        assert!(!jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 2]));
-    }
-}

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod describe;
+pub mod jpeg;
 pub mod labels;
 pub mod model;
 pub mod predict;
