@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 use effnet::predict::{Prediction, top_predictions};
 use effnet::preprocess::{Preprocessing, RgbImage};
 use effnet::weights::{Source, web};
-use effnet::{EfficientNet, Family, Variant};
+use effnet::{EfficientNet, Variant};
 use leptos::prelude::*;
 use serde::Serialize;
 
@@ -168,16 +168,6 @@ fn remember(key: Key, model: Rc<Loaded>) {
     });
 }
 
-/// The preprocessing of a preset without weights: that of the weights it would usually get.
-fn preset_preprocessing(variant: Variant) -> Preprocessing {
-    let config = variant.config();
-    let source = match variant.family() {
-        Family::B => Source::Torchvision,
-        Family::Lite => Source::Lukemelas,
-    };
-    source.preprocessing(&config, Some(variant))
-}
-
 /// The network for `variant` on `kind`: from memory, or loaded (weights from the manifest, or
 /// a random initialisation when it lists none). Progress goes to `state.load` while `variant`
 /// is the one on screen.
@@ -297,7 +287,7 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind) -> Result<Lo
             });
             Loaded {
                 model,
-                preprocessing: preset_preprocessing(variant),
+                preprocessing: Source::preset_preprocessing(variant),
                 weights: None,
                 cold_ms: Cell::new(None),
                 warm_ms: RefCell::new(Vec::new()),

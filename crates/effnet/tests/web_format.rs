@@ -2,6 +2,7 @@
 
 use burn::tensor::{Device, Distribution, Tensor};
 use effnet::config::{EfficientNetConfig, Family, Padding};
+use effnet::preprocess::Preprocessing;
 use effnet::weights::WeightsError;
 use effnet::weights::manifest::{ManifestEntry, sha256_hex};
 use effnet::weights::web::{self, Precision};
@@ -22,13 +23,15 @@ fn f32_round_trip_is_exact_and_f16_is_close() {
     let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
     let reference = logits(&model, &x);
 
-    let bytes = web::encode(&model, &config, Precision::F32).unwrap();
+    let bytes = web::encode(&model, &config, Precision::F32, Some(&Preprocessing::lite(32))).unwrap();
     let (cfg, loaded) = web::load(&bytes, Some("small"), &device).unwrap();
     assert_eq!(cfg, config);
     assert_eq!(logits(&loaded, &x), reference);
+    assert_eq!(web::preprocessing(&bytes).unwrap(), Some(Preprocessing::lite(32)));
 
-    let half = web::encode(&model, &config, Precision::F16).unwrap();
+    let half = web::encode(&model, &config, Precision::F16, None).unwrap();
     assert!(half.len() * 10 < bytes.len() * 6, "f16 file {} vs f32 {}", half.len(), bytes.len());
+    assert_eq!(web::preprocessing(&half).unwrap(), None);
     let (_, loaded) = web::load(&half, None, &device).unwrap();
     let max = logits(&loaded, &x).iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
@@ -39,7 +42,7 @@ fn f32_round_trip_is_exact_and_f16_is_close() {
 fn bad_files_are_rejected_with_reasons() {
     let device = Device::default();
     let config = small();
-    let bytes = web::encode(&config.init(&device), &config, Precision::F16).unwrap();
+    let bytes = web::encode(&config.init(&device), &config, Precision::F16, None).unwrap();
 
     for (bad, why) in [
         (Vec::new(), "too short"),
@@ -57,7 +60,7 @@ fn bad_files_are_rejected_with_reasons() {
 fn weights_for_another_shape_name_what_does_not_fit() {
     let device = Device::default();
     let config = small();
-    let bytes = web::encode(&config.init(&device), &config, Precision::F16).unwrap();
+    let bytes = web::encode(&config.init(&device), &config, Precision::F16, None).unwrap();
     let (_, tensors) = web::decode(&bytes).unwrap();
     let bigger = EfficientNetConfig { depth: 1.0, ..small() }.with_num_classes(9);
     let err = web::build(bigger, tensors, None, &device).unwrap_err();
@@ -71,7 +74,7 @@ fn weights_for_another_shape_name_what_does_not_fit() {
 fn manifest_checksum_catches_corruption() {
     let device = Device::default();
     let config = small();
-    let bytes = web::encode(&config.init(&device), &config, Precision::F16).unwrap();
+    let bytes = web::encode(&config.init(&device), &config, Precision::F16, None).unwrap();
     let entry: ManifestEntry = serde_json::from_value(serde_json::json!({
         "variant": "small", "file": "small.safetensors", "source": "seed", "origin": "test",
         "license": "none", "sha256": sha256_hex(&bytes), "bytes": bytes.len(), "precision": "f16",

@@ -46,11 +46,16 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
     let what = |e: crate::weights::WeightsError| format!("{}: {e}", args.weights.display());
     if let Ok((config, tensors)) = web::decode(&bytes) {
         let (config, model) = web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
-        // The preprocessing of a converted file is the one of its source, recorded next to it in
-        // the manifest; the file alone says only padding/eps, so infer it from those.
-        let source = if config.padding == crate::Padding::TfSame { Source::Lukemelas } else { Source::Torchvision };
-        let preprocessing = manifest_preprocessing(&args.weights, variant)
-            .unwrap_or_else(|| source.preprocessing(&config, Some(variant)));
+        // A converted file records its preprocessing; the manifest beside it says the same.
+        let preprocessing = match web::preprocessing(&bytes).map_err(what)? {
+            Some(p) => p,
+            None => manifest_preprocessing(&args.weights, variant).ok_or_else(|| {
+                format!(
+                    "{} records no preprocessing and has no manifest.json entry beside it: convert it again with `effnet convert`",
+                    args.weights.display()
+                )
+            })?,
+        };
         return Ok(Classifier { model, preprocessing, device });
     }
     let tensors = import::read_checkpoint(&args.weights).map_err(|e| {

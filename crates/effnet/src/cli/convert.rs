@@ -46,7 +46,8 @@ pub fn run(args: Args) -> Result<(), String> {
     let device = Device::default();
     let model = import::load_pytorch(&args.input, Some(source), &config, &device)
         .map_err(|e| format!("{} does not fit {variant} ({} naming): {e}", args.input.display(), source.name()))?;
-    let bytes = web::encode(&model, &config, precision).map_err(|e| e.to_string())?;
+    let preprocessing = source.preprocessing(&config, Some(variant));
+    let bytes = web::encode(&model, &config, precision, Some(&preprocessing)).map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &bytes).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
 
     let file = args.output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
@@ -62,7 +63,7 @@ pub fn run(args: Args) -> Result<(), String> {
         padding,
         bn_eps,
         num_classes: config.num_classes,
-        preprocessing: source.preprocessing(&config, Some(variant)),
+        preprocessing,
     };
     if let Some(path) = &args.manifest {
         let mut manifest = match std::fs::read_to_string(path) {

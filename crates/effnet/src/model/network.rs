@@ -56,10 +56,28 @@ impl EfficientNet {
 
     /// Logits and the last feature map.
     pub fn forward_with_features(&self, images: Tensor<4>) -> Output {
-        let mut x = self.stem.forward(images);
-        for block in &self.blocks {
-            x = block.forward(x);
+        let x = (0..self.num_steps()).fold(images, |x, i| self.step(i, x));
+        self.finish(x)
+    }
+
+    /// How many [`EfficientNet::step`]s the body has: the stem, then each block.
+    pub fn num_steps(&self) -> usize {
+        self.blocks.len() + 1
+    }
+
+    /// One step of the body: `0` is the stem, `i ≥ 1` the `i`-th block. Running the steps in
+    /// order and then [`EfficientNet::finish`] is [`EfficientNet::forward_with_features`]; a
+    /// caller on a single thread (the page's CPU backend) can yield to its event loop between
+    /// steps.
+    pub fn step(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
+        match index {
+            0 => self.stem.forward(x),
+            i => self.blocks[i - 1].forward(x),
         }
+    }
+
+    /// Head, pooling and classifier on the output of the last step.
+    pub fn finish(&self, x: Tensor<4>) -> Output {
         let features = self.head.forward(x);
         let [b, c, _, _] = features.dims();
         let pooled = global_avg_pool(features.clone()).reshape([b, c]);

@@ -53,6 +53,20 @@ impl Source {
         })
     }
 
+    /// The source a preset's weights usually come from (torchvision for B0–B7, the
+    /// lukemelas-named Lite packages for Lite0–4): what a preset without weights is fed like.
+    pub fn usual_for(variant: Variant) -> Source {
+        match variant.family() {
+            Family::B => Source::Torchvision,
+            Family::Lite => Source::Lukemelas,
+        }
+    }
+
+    /// The preprocessing of `variant` with weights from its [usual source](Source::usual_for).
+    pub fn preset_preprocessing(variant: Variant) -> Preprocessing {
+        Source::usual_for(variant).preprocessing(&variant.config(), Some(variant))
+    }
+
     /// Padding and batch-norm epsilon of weights from this source for `variant`.
     pub fn numerics(self, variant: Option<Variant>, family: Family) -> (Padding, f64) {
         match self {
@@ -278,6 +292,15 @@ fn lukemelas(key: &str, blocks: &[BlockSpec]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_are_fed_like_their_usual_weights() {
+        assert_eq!(Source::usual_for(Variant::B3), Source::Torchvision);
+        assert_eq!(Source::usual_for(Variant::Lite4), Source::Lukemelas);
+        assert_eq!(Source::preset_preprocessing(Variant::B0), Preprocessing::imagenet(224, 256, Interpolation::Bicubic));
+        assert_eq!(Source::preset_preprocessing(Variant::B1).interpolation, Interpolation::Bilinear);
+        assert_eq!(Source::preset_preprocessing(Variant::Lite3), Preprocessing::lite(280));
+    }
 
     fn map(source: Source, key: &str) -> Option<String> {
         source.canonical(key, &Variant::B0.config().blocks()).unwrap()

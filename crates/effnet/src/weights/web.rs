@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::WeightsError;
 use crate::config::EfficientNetConfig;
 use crate::model::EfficientNet;
+use crate::preprocess::Preprocessing;
 
 /// Format tag in the file's metadata.
 pub const FORMAT: &str = "effnet-web/1";
@@ -45,8 +46,14 @@ fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
     bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
-/// Serialises `model` (built from `config`) into the web format.
-pub fn encode(model: &EfficientNet, config: &EfficientNetConfig, precision: Precision) -> Result<Vec<u8>, WeightsError> {
+/// Serialises `model` (built from `config`) into the web format, with the evaluation
+/// `preprocessing` its weights expect (recorded in the metadata when given).
+pub fn encode(
+    model: &EfficientNet,
+    config: &EfficientNetConfig,
+    precision: Precision,
+    preprocessing: Option<&Preprocessing>,
+) -> Result<Vec<u8>, WeightsError> {
     let mut header = serde_json::Map::new();
     let mut data = Vec::new();
     for tensor in model.collect(None, None, false) {
@@ -69,7 +76,12 @@ pub fn encode(model: &EfficientNet, config: &EfficientNetConfig, precision: Prec
         header.insert(tensor.name.clone(), entry);
     }
     let config_json = serde_json::to_string(config).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
-    header.insert("__metadata__".into(), serde_json::json!({ "format": FORMAT, "config": config_json }));
+    let mut meta = serde_json::json!({ "format": FORMAT, "config": config_json });
+    if let Some(p) = preprocessing {
+        let p = serde_json::to_string(p).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+        meta["preprocessing"] = Value::String(p);
+    }
+    header.insert("__metadata__".into(), meta);
     let mut header = serde_json::to_vec(&Value::Object(header)).expect("JSON of plain values");
     while !header.len().is_multiple_of(8) {
         header.push(b' ');
@@ -88,9 +100,12 @@ struct Entry {
     data_offsets: [usize; 2],
 }
 
-/// The configuration stored in a web-format file and its tensors (all f32).
-pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), WeightsError> {
-    let bad = |why: &str| WeightsError::Unreadable(format!("not an EfficientNet web weights file ({why})"));
+fn bad(why: &str) -> WeightsError {
+    WeightsError::Unreadable(format!("not an EfficientNet web weights file ({why})"))
+}
+
+/// The header's tensor entries, its metadata, and the data after the header.
+fn split(bytes: &[u8]) -> Result<(BTreeMap<String, Value>, Value, &[u8]), WeightsError> {
     if bytes.len() < 8 {
         return Err(bad("too short"));
     }
@@ -103,6 +118,22 @@ pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), Wei
     if meta.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(bad("unknown format"));
     }
+    Ok((header, meta, data))
+}
+
+/// The evaluation preprocessing recorded in a web-format file (files written before it was
+/// recorded, or with none given, have none).
+pub fn preprocessing(bytes: &[u8]) -> Result<Option<Preprocessing>, WeightsError> {
+    let (_, meta, _) = split(bytes)?;
+    match meta.get("preprocessing").and_then(Value::as_str) {
+        None => Ok(None),
+        Some(json) => serde_json::from_str(json).map(Some).map_err(|_| bad("malformed preprocessing")),
+    }
+}
+
+/// The configuration stored in a web-format file and its tensors (all f32).
+pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), WeightsError> {
+    let (header, meta, data) = split(bytes)?;
     let config: EfficientNetConfig = meta
         .get("config")
         .and_then(Value::as_str)
