@@ -1,92 +1,163 @@
 #!/usr/bin/env node
 // Benchmarks the built page (dist/, built beforehand by `trunk build`; this script builds
-// nothing) in headless Chromium: `?bench` once on WebGPU and once on the CPU backend, then
-// writes target/bench-browser.json and target/bench-browser.md.
+// nothing) in headless Chromium: `?bench` once on WebGPU and once on the CPU backend, then the
+// onnxruntime-web peer (tools/ort_bench/, models from tools/export_onnx.py in target/onnx/) on
+// the same variants with the WebGPU and the wasm EP, and writes target/bench-browser.json and
+// target/bench-browser.md (one row per variant and backend: burn against ORT).
 //
 //   node tools/bench_browser.mjs [--variants lite0,b0] [--runs 3] [--backends webgpu,cpu]
+//                                [--peer ort|none | --no-peer]
 //
-// Needs tests/browser's node_modules (playwright-core): `cd tests/browser && npm ci`.
-// SwiftShader (software WebGPU) is slow: ~2.5 s per Lite0 inference.
+// The peer runs by default when target/onnx/ has a model for every variant. Each backend or EP
+// gets a fresh browser. Needs tests/browser's node_modules (playwright-core, onnxruntime-web):
+// `cd tests/browser && npm ci`. SwiftShader (software WebGPU) is slow: ~4 s per inference.
+import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, serve, launch, open, waitFor } from "../tests/browser/lib.mjs";
+import { ROOT, serve, launch, open, waitFor, foreignRequests } from "../tests/browser/lib.mjs";
 
+process.on("uncaughtException", (e) => { console.error(`bench_browser: ${e.message}`); process.exit(1); });
 const { values: opts } = parseArgs({
   options: {
     variants: { type: "string" },
     runs: { type: "string", default: "3" },
     backends: { type: "string", default: "webgpu,cpu" },
+    peer: { type: "string", default: "auto" },
+    "no-peer": { type: "boolean", default: false },
     timeout: { type: "string", default: "1800" }, // seconds per backend
   },
 });
 const runs = Number.parseInt(opts.runs, 10);
 if (!(runs >= 0)) throw new Error(`--runs must be a number, got ${opts.runs}`);
 const backends = opts.backends.split(",").filter(Boolean);
+const peer = opts["no-peer"] ? "none" : opts.peer;
+if (!["auto", "ort", "none"].includes(peer)) throw new Error(`--peer must be ort or none, got ${peer}`);
+const ONNX = path.join(ROOT, "target/onnx");
+const ORT_DIST = path.join(ROOT, "tests/browser/node_modules/onnxruntime-web/dist");
+const EP_OF = { webgpu: "webgpu", cpu: "wasm" }; // burn backend -> the ORT EP it is compared with
 
-async function benchOn(server, backend) {
-  const context = await launch({ webgpu: backend === "webgpu" });
+async function browserRun(server, { webgpu, url, global, what }) {
+  const context = await launch({ webgpu });
   try {
-    const params = new URLSearchParams({ runs: String(runs), backend });
-    if (opts.variants) params.set("variants", opts.variants);
-    const url = `${server.origin}/?bench&${params.toString().replaceAll("%2C", ",")}`;
-    const { page, errors } = await open(context, url);
+    const { page, errors, urls } = await open(context, url);
     const browserVersion = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
-    const s = await waitFor(page, (s) => s.bench?.done, `bench on ${backend}`, Number(opts.timeout) * 1000);
-    console.error(`${backend}: ${JSON.stringify(s.bench)}`);
-    return { asked: backend, url, browserVersion, ...s.bench, consoleErrors: errors };
+    let s;
+    if (global === "__effnet") {
+      s = (await waitFor(page, (s) => s.bench?.done, what, Number(opts.timeout) * 1000)).bench;
+    } else {
+      const end = Date.now() + Number(opts.timeout) * 1000;
+      while (!(s = await page.evaluate(() => window.__ortBench ?? null))?.done) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)?.slice(0, 2000)}`);
+        await page.waitForTimeout(250);
+      }
+    }
+    console.error(`${what}: ${JSON.stringify(s, (k, v) => (k === "top5" ? undefined : v))}`);
+    return { url, browserVersion, ...s, consoleErrors: errors, foreignRequests: foreignRequests(urls, server.origin) };
   } finally {
     await context.close();
   }
 }
 
-const fmt = (v) => (v == null ? "–" : v.toFixed(0));
-
-const server = await serve();
+const query = (params) => new URLSearchParams(params).toString().replaceAll("%2C", ",");
+const server = await serve(undefined, { mounts: { "/ort/": path.join(ROOT, "tools/ort_bench"),
+  "/ort/dist/": ORT_DIST, "/ort/models/": ONNX } });
+const loadBefore = loadavg()[0];
 const results = [];
+const peerResults = [];
+let peerNote = null;
 try {
   for (const backend of backends) {
     console.error(`bench on ${backend}…`);
-    results.push(await benchOn(server, backend));
+    const params = { runs: String(runs), backend, ...(opts.variants ? { variants: opts.variants } : {}) };
+    results.push({ asked: backend, ...await browserRun(server, { webgpu: backend === "webgpu",
+      url: `${server.origin}/?bench&${query(params)}`, global: "__effnet", what: `bench on ${backend}` }) });
+  }
+  const variants = opts.variants?.split(",").filter(Boolean)
+    ?? [...new Set(results.flatMap((r) => r.rows?.map((row) => row.variant) ?? []))];
+  const missing = variants.filter((v) => !existsSync(path.join(ONNX, `${v}.onnx`)));
+  if (peer !== "none" && !existsSync(ORT_DIST)) peerNote = "peer skipped: no onnxruntime-web (cd tests/browser && npm ci)";
+  else if (peer !== "none" && missing.length) {
+    peerNote = `peer skipped: no target/onnx/${missing[0]}.onnx (/usr/bin/python3 tools/export_onnx.py --variants ${variants.join(",")})`;
+  }
+  if (peerNote && peer === "ort") throw new Error(peerNote);
+  if (peer !== "none" && !peerNote && variants.length) {
+    for (const ep of [...new Set(backends.map((b) => EP_OF[b] ?? b))]) {
+      console.error(`onnxruntime-web on ${ep}…`);
+      const url = `${server.origin}/ort/?${query({ variants: variants.join(","), runs: String(runs), ep })}`;
+      peerResults.push(await browserRun(server, { webgpu: ep === "webgpu", url, global: "__ortBench", what: `ORT ${ep}` }));
+    }
   }
 } finally {
   await server.close();
 }
 
+const fmt = (v) => (v == null ? "–" : v.toFixed(0));
+const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
+const warm = (row) => (!row ? "–" : row.error ? `error: ${row.error}`
+  : `${fmt(row.warm_median_ms)} [${fmt(row.warm_min_ms)}–${fmt(row.warm_max_ms)}]`);
+const weights = (row) => (!row ? "–" : row.pretrained ? "pretrained" : "random init");
 const date = new Date().toISOString();
-const browser = results[0]?.browserVersion ?? "?";
+const browser = results[0]?.browserVersion ?? peerResults[0]?.browserVersion ?? "?";
 const adapter = results.find((r) => r.adapter)?.adapter ?? "none";
+const ortAdapter = peerResults.find((r) => r.adapter)?.adapter;
 const lines = [
   `# Browser bench`,
   ``,
   `- Date: ${date}`,
   `- Chromium: ${browser}`,
-  `- WebGPU adapter: ${adapter}`,
-  `- Warm runs per variant: ${runs}; input: synthetic gradient at the variant's input size`,
-  ``,
-  `| Variant | Weights | Backend | Load ms | Cold ms | Warm median ms [min–max] |`,
-  `|---|---|---|---:|---:|---|`,
+  `- Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadBefore.toFixed(2)} before / ${loadavg()[0].toFixed(2)} after (other work on the machine skews the numbers)`,
+  `- WebGPU adapter: ${adapter}${ortAdapter ? ` (ORT's page: ${ortAdapter})` : ""}`,
+  `- Warm runs per variant: ${runs} after 1 cold run; input: synthetic gradient at the variant's input size, preprocessed as the page does`,
 ];
-const variants = [...new Set(results.flatMap((r) => r.rows.map((row) => row.variant)))];
-for (const variant of variants) {
-  for (const r of results) {
-    const row = r.rows.find((x) => x.variant === variant);
-    if (!row) continue;
-    const warm = row.error
-      ? `error: ${row.error}`
-      : `${fmt(row.warm_median_ms)} [${fmt(row.warm_min_ms)}–${fmt(row.warm_max_ms)}] (${row.runs} runs)`;
-    lines.push(`| ${variant} | ${row.pretrained ? "pretrained" : "random init"} | ${r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`} | ` +
-      `${fmt(row.load_ms)}${row.from_cache ? " (cache)" : ""} | ${fmt(row.cold_ms)} | ${warm} |`);
+const variants = [...new Set([...results, ...peerResults].flatMap((r) => r.rows?.map((row) => row.variant) ?? []))];
+if (peerResults.length) {
+  const p = peerResults[0];
+  lines.push(`- Peer: onnxruntime-web ${p.ort_version ?? "?"} (${peerResults.map((r) => `${r.ep}: ${r.bundle}, runtime start-up ${fmt(r.init_ms)} ms`).join("; ")}), ` +
+    `${p.num_threads} wasm thread(s) (crossOriginIsolated: ${p.crossOriginIsolated}), graphOptimizationLevel "all"; ` +
+    `models: target/onnx/<variant>.onnx from tools/export_onnx.py (torch ${p.rows?.[0]?.torch ?? "?"} exporter, opset ${p.rows?.[0]?.opset ?? "?"}, f32, BatchNorm folded into the convolutions), same checkpoints as the page's f16 web weights; random init: different random weights on each side`,
+    `- Load = weights/model fetch from the local server + building the model (burn) / creating the session (ORT); cold = first inference incl. upload and readback; burn/ORT < 1 means burn is faster`,
+    ``,
+    `| Variant | Weights | burn backend / ORT EP | Load ms burn / ORT | Cold ms burn / ORT | Warm ms burn: median [min–max] | Warm ms ORT: median [min–max] | Cold/warm burn / ORT | burn/ORT warm |`,
+    `|---|---|---|---:|---:|---|---|---:|---:|`);
+  for (const variant of variants) {
+    for (const r of results) {
+      const b = r.rows?.find((x) => x.variant === variant);
+      const pr = peerResults.find((x) => x.ep === (EP_OF[r.asked] ?? r.asked));
+      const o = pr?.rows?.find((x) => x.variant === variant);
+      const backend = r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`;
+      lines.push(`| ${variant} | ${weights(b)} / ${weights(o)} | ${backend} / ${pr?.ep ?? "–"} | ${fmt(b?.load_ms)} / ${fmt(o?.load_ms)} | ` +
+        `${fmt(b?.cold_ms)} / ${fmt(o?.cold_ms)} | ${warm(b)} | ${warm(o)} | ${ratio(b?.cold_ms, b?.warm_median_ms)} / ${ratio(o?.cold_ms, o?.warm_median_ms)} | ` +
+        `${ratio(b?.warm_median_ms, o?.warm_median_ms)} |`);
+    }
+  }
+  const checks = peerResults.flatMap((r) => (r.rows ?? []).filter((o) => !o.error).map((o) =>
+    `${o.variant}/${r.ep}: input ${o.input_max_diff === 0 ? "identical to" : `max |Δ| ${o.input_max_diff} from`} export_onnx.py's, ` +
+    `max |Δlogit| vs torch ${o.max_abs_logit_diff_vs_torch?.toExponential(1)}, top-5 ${o.top5_same_as_torch ? "same as" : "differs from"} torch's`));
+  if (checks.length) lines.push(``, `ORT checks: ${checks.join("; ")}.`);
+} else {
+  if (peerNote) lines.push(`- ${peerNote}`);
+  lines.push(``, `| Variant | Weights | Backend | Load ms | Cold ms | Warm median ms [min–max] |`, `|---|---|---|---:|---:|---|`);
+  for (const variant of variants) {
+    for (const r of results) {
+      const row = r.rows?.find((x) => x.variant === variant);
+      if (!row) continue;
+      lines.push(`| ${variant} | ${weights(row)} | ${r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`} | ` +
+        `${fmt(row.load_ms)}${row.from_cache ? " (cache)" : ""} | ${fmt(row.cold_ms)} | ${warm(row)}${row.error ? "" : ` (${row.runs} runs)`} |`);
+    }
   }
 }
-for (const r of results) {
-  if (r.error) lines.push(``, `Note (${r.asked}): ${r.error}`);
-  if (r.consoleErrors.length) lines.push(``, `Console errors (${r.asked}): ${r.consoleErrors.join("; ")}`);
+for (const r of [...results, ...peerResults]) {
+  const who = r.asked ?? `ORT ${r.ep}`;
+  if (r.error) lines.push(``, `Note (${who}): ${r.error}`);
+  if (r.consoleErrors.length) lines.push(``, `Console errors (${who}): ${r.consoleErrors.join("; ")}`);
+  if (r.foreignRequests.length) lines.push(``, `Requests to other origins (${who}): ${r.foreignRequests.join(", ")}`);
 }
 const md = lines.join("\n") + "\n";
 
 await mkdir(path.join(ROOT, "target"), { recursive: true });
-await writeFile(path.join(ROOT, "target/bench-browser.json"),
-  JSON.stringify({ date, browser, runs, results }, null, 2) + "\n");
+await writeFile(path.join(ROOT, "target/bench-browser.json"), JSON.stringify({ date, browser, runs, results,
+  peer: peerResults.length ? { name: "onnxruntime-web", results: peerResults } : null, peerNote }, null, 2) + "\n");
 await writeFile(path.join(ROOT, "target/bench-browser.md"), md);
 process.stdout.write(md);

@@ -14,14 +14,16 @@ export const DIST = process.env.EFFNET_DIST ?? path.join(ROOT, "dist");
 export const ARTIFACTS = path.join(ROOT, "target", "browser-artifacts");
 
 const TYPES = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
   ".css": "text/css", ".json": "application/json", ".png": "image/png", ".jpg": "image/jpeg",
   ".svg": "image/svg+xml", ".txt": "text/plain",
 };
 
 /** Serves `dir` on 127.0.0.1 (free port). `server.requests` lists every path asked for;
- * `server.override(path, handler)` replaces a file (e.g. to make weights corrupt or missing). */
-export async function serve(dir = DIST) {
+ * `server.override(path, handler)` replaces a file (e.g. to make weights corrupt or missing).
+ * `mounts` maps extra URL prefixes ("/ort/", ending in "/") to folders; the longest match wins. */
+export async function serve(dir = DIST, { mounts = {} } = {}) {
+  const roots = [...Object.entries(mounts), ["/", dir]].sort((a, b) => b[0].length - a[0].length);
   const requests = [];
   const overrides = new Map();
   const server = createServer(async (req, res) => {
@@ -29,8 +31,9 @@ export async function serve(dir = DIST) {
     const p = decodeURIComponent(url.pathname);
     requests.push(p);
     if (overrides.has(p)) return overrides.get(p)(req, res);
-    let file = path.join(dir, p);
-    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    const [prefix, root] = roots.find(([m]) => p.startsWith(m));
+    let file = path.join(root, p.slice(prefix.length));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
       if ((await stat(file)).isDirectory()) file = path.join(file, "index.html");
       const body = await readFile(file);
