@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::backend::GpuState;
-use super::inference::{self, InputKind, LoadState};
+use super::inference::{self, InputKind};
+use super::models::{self, LoadState};
 use super::{AppState, js};
 
 const DEFAULT_RUNS: usize = 3;
@@ -68,7 +69,7 @@ fn variants(state: AppState) -> Result<Vec<Variant>, String> {
 }
 
 /// A deterministic RGB gradient (`size` × `size`), so no image file is needed.
-fn gradient(size: usize) -> RgbImage {
+pub fn gradient(size: usize) -> RgbImage {
     let mut data = Vec::with_capacity(size * size * 3);
     let d = (size.max(2) - 1) as f64;
     for y in 0..size {
@@ -140,6 +141,8 @@ pub async fn run(state: AppState) {
         }
     };
     bench.variants = list.iter().map(|v| v.name().to_string()).collect();
+    // Activation maps cost a second readback per run: not part of what is timed.
+    state.cam.update(|c| c.enabled = false);
     state.bench.set(Some(bench));
 
     for variant in list {
@@ -154,7 +157,7 @@ pub async fn run(state: AppState) {
         };
         state.status.set(format!("Bench: loading {variant}…"));
         let started = js::now();
-        let loaded = inference::ensure_model(state, variant, kind).await;
+        let loaded = models::ensure_model(state, variant, kind).await;
         let elapsed = js::now() - started;
         match loaded {
             Err(e) => row.error = Some(e),

@@ -1,61 +1,20 @@
-//! Models in memory and running them: weights or random initialisation, preprocessing, one
-//! forward pass, an asynchronous readback, ranking on the CPU.
+//! Classifying with the variant and backend on screen, and publishing the result.
 //!
 //! A generation counter ties results to what the visitor asked for last: changing variant,
 //! backend or image bumps it, and a run that finishes under an older generation is dropped.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use burn::tensor::{Tensor, TensorData};
-use effnet::predict::{Prediction, top_predictions};
-use effnet::preprocess::{Preprocessing, RgbImage};
-use effnet::weights::{Source, web};
-use effnet::{EfficientNet, Variant};
+use effnet::predict::Prediction;
+use effnet::preprocess::RgbImage;
 use leptos::prelude::*;
 use serde::Serialize;
 
-use super::backend::{self, BackendKind};
-use super::weights::{self, ManifestState, Origin};
-use super::{AppState, js};
-
-/// A network ready to run.
-pub struct Loaded {
-    pub model: EfficientNet,
-    pub preprocessing: Preprocessing,
-    /// `Some(description)` for pretrained weights, `None` for a random initialisation.
-    pub weights: Option<String>,
-    /// Latency of the first run (shader compilation, allocations) and of later ones.
-    cold_ms: Cell<Option<f64>>,
-    warm_ms: RefCell<Vec<f64>>,
-}
-
-/// What the weights loader is doing, for the variant on screen.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadState {
-    Idle,
-    Downloading {
-        variant: Variant,
-        loaded: u64,
-        total: u64,
-    },
-    Preparing {
-        variant: Variant,
-        what: String,
-    },
-    Ready {
-        variant: Variant,
-        pretrained: bool,
-        from_cache: bool,
-        ms: f64,
-    },
-    Failed {
-        variant: Variant,
-        message: String,
-    },
-}
+use super::AppState;
+use super::models::ensure_model;
+use super::run::{Cams, run_model};
 
 /// Where the pixels of a run came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,8 +36,11 @@ pub struct RunResult {
     pub kind: InputKind,
     pub top5: Vec<Prediction>,
     pub preprocess_ms: f64,
-    /// Main-thread time spent in `forward` before the readback was awaited.
-    pub submit_ms: f64,
+    /// Main-thread time spent preprocessing and building the pass (on the CPU backend:
+    /// computing it, in slices between which the page stays responsive).
+    pub busy_ms: f64,
+    /// Times the CPU path gave the event loop a turn during this run.
+    pub yields: u32,
     /// Forward pass and readback of this run.
     pub latency_ms: f64,
     /// Whether this was the model's first (cold) run.
@@ -90,16 +52,14 @@ pub struct RunResult {
     pub crop_size: usize,
     #[serde(skip)]
     pub crop: Arc<RgbImage>,
+    /// Class activation maps of the top-5 classes (when the overlay is on).
+    #[serde(skip)]
+    pub cams: Option<Arc<Cams>>,
+    /// Where the top class's map peaks, in crop pixels (centre of the peak cell).
+    pub cam_peak: Option<[f64; 2]>,
 }
 
-/// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
-const KEEP_MODELS: usize = 2;
-
-type Key = (Variant, BackendKind);
-
 thread_local! {
-    static MODELS: RefCell<Vec<(Key, Rc<Loaded>)>> = const { RefCell::new(Vec::new()) };
-    static LOADING: RefCell<HashSet<Key>> = RefCell::new(HashSet::new());
     static GENERATION: Cell<u64> = const { Cell::new(0) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
     /// The last still image, re-run when the variant or backend changes.
@@ -146,179 +106,17 @@ pub fn current_image() -> Option<(Rc<RgbImage>, String)> {
     IMAGE.with(|i| i.borrow().clone())
 }
 
-fn cached(key: Key) -> Option<Rc<Loaded>> {
-    MODELS.with(|m| {
-        let mut models = m.borrow_mut();
-        let pos = models.iter().position(|(k, _)| *k == key)?;
-        let entry = models.remove(pos);
-        let model = entry.1.clone();
-        models.push(entry);
-        Some(model)
-    })
-}
-
-fn remember(key: Key, model: Rc<Loaded>) {
-    MODELS.with(|m| {
-        let mut models = m.borrow_mut();
-        models.retain(|(k, _)| *k != key);
-        models.push((key, model));
-        while models.len() > KEEP_MODELS {
-            models.remove(0);
-        }
-    });
-}
-
-/// The network for `variant` on `kind`: from memory, or loaded (weights from the manifest, or
-/// a random initialisation when it lists none). Progress goes to `state.load` while `variant`
-/// is the one on screen.
-pub async fn ensure_model(
-    state: AppState,
-    variant: Variant,
-    kind: BackendKind,
-) -> Result<Rc<Loaded>, String> {
-    let key = (variant, kind);
-    if let Some(model) = cached(key) {
-        return Ok(model);
-    }
-    // Another task is loading it: wait for that one rather than download twice.
-    while LOADING.with(|l| l.borrow().contains(&key)) {
-        js::sleep(50).await;
-    }
-    if let Some(model) = cached(key) {
-        return Ok(model);
-    }
-    while state
-        .manifest
-        .with_untracked(|m| *m == ManifestState::Loading)
-    {
-        js::sleep(50).await;
-    }
-    LOADING.with(|l| l.borrow_mut().insert(key));
-    let result = load(state, variant, kind).await;
-    LOADING.with(|l| l.borrow_mut().remove(&key));
-    let show = |s: LoadState| {
-        if state.variant.get_untracked() == variant {
-            state.load.set(s);
-        }
-    };
-    match result {
-        Ok(model) => {
-            let model = Rc::new(model);
-            remember(key, model.clone());
-            Ok(model)
-        }
-        Err(message) => {
-            show(LoadState::Failed {
-                variant,
-                message: message.clone(),
-            });
-            if state.variant.get_untracked() == variant {
-                state
-                    .error
-                    .set(Some(format!("{message}. Other variants still work.")));
-            }
-            Err(message)
-        }
-    }
-}
-
-async fn load(state: AppState, variant: Variant, kind: BackendKind) -> Result<Loaded, String> {
-    let show = |s: LoadState| {
-        if state.variant.get_untracked() == variant {
-            state.load.set(s);
-        }
-    };
-    let device = backend::device(kind)
-        .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
-    let started = js::now();
-    let entry = state.manifest.with_untracked(|m| m.entry(variant));
-    let loaded = match entry {
-        Some(entry) => {
-            show(LoadState::Downloading {
-                variant,
-                loaded: 0,
-                total: entry.bytes,
-            });
-            let progress = |loaded: u64, total: u64| {
-                show(LoadState::Downloading {
-                    variant,
-                    loaded,
-                    total,
-                })
-            };
-            let (bytes, origin) = weights::fetch_weights(&entry, &progress)
-                .await
-                .map_err(|e| format!("{variant}: {e}"))?;
-            show(LoadState::Preparing {
-                variant,
-                what: format!("building {variant} on {}", kind.label()),
-            });
-            js::sleep(0).await;
-            let (_config, model) = web::load(&bytes, Some(variant.name()), &device)
-                .map_err(|e| format!("{variant}: {e}"))?;
-            let ms = js::now() - started;
-            show(LoadState::Ready {
-                variant,
-                pretrained: true,
-                from_cache: origin == Origin::Cache,
-                ms,
-            });
-            Loaded {
-                model,
-                preprocessing: entry.preprocessing.clone(),
-                weights: Some(weights::describe_entry(&entry)),
-                cold_ms: Cell::new(None),
-                warm_ms: RefCell::new(Vec::new()),
-            }
-        }
-        None => {
-            show(LoadState::Preparing {
-                variant,
-                what: format!("initialising {variant} randomly on {}", kind.label()),
-            });
-            js::sleep(0).await;
-            let model = variant.config().init(&device);
-            let ms = js::now() - started;
-            show(LoadState::Ready {
-                variant,
-                pretrained: false,
-                from_cache: false,
-                ms,
-            });
-            Loaded {
-                model,
-                preprocessing: Source::preset_preprocessing(variant),
-                weights: None,
-                cold_ms: Cell::new(None),
-                warm_ms: RefCell::new(Vec::new()),
-            }
-        }
-    };
-    Ok(loaded)
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+/// The centre of the peak cell of `class`'s map, in pixels of a `size`-square crop.
+pub fn cam_peak(cams: &Cams, class: usize, size: usize) -> Option<[f64; 2]> {
+    let (row, col) = cams.peak(class)?;
+    let x = (col as f64 + 0.5) * size as f64 / cams.width as f64;
+    let y = (row as f64 + 0.5) * size as f64 / cams.height as f64;
+    Some([x, y])
 }
 
 /// Classifies `image` with the variant and backend on screen. Returns `None` (and shows
 /// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
-pub async fn classify(
-    state: AppState,
-    image: Rc<RgbImage>,
-    input: String,
-    kind_of_input: InputKind,
-) -> Option<RunResult> {
+pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_of_input: InputKind) -> Option<RunResult> {
     let generation = generation();
     let variant = state.variant.get_untracked();
     let kind = state.backend.with_untracked(|b| b.active)?;
@@ -328,97 +126,64 @@ pub async fn classify(
     if kind_of_input == InputKind::Image {
         state.status.set(format!("Loading {variant}…"));
     }
-    let loaded = match ensure_model(state, variant, kind).await {
-        Ok(m) => m,
-        Err(_) => {
-            // ensure_model has shown the message.
-            if !stale() {
-                state.status.set(format!("{variant} could not be loaded"));
-            }
-            return None;
+    let Ok(loaded) = ensure_model(state, variant, kind).await else {
+        // ensure_model has shown the message.
+        if !stale() {
+            state.status.set(format!("{variant} could not be loaded"));
         }
+        return None;
     };
     if stale() {
         return None;
     }
-    let device = backend::device(kind)?;
     if kind_of_input == InputKind::Image {
-        state
-            .status
-            .set(format!("Running {variant} on {}…", kind.label()));
-        // Let the status paint before the synchronous preprocessing (and, on the CPU, the
-        // forward pass).
-        js::sleep(0).await;
+        state.status.set(format!("Running {variant} on {}…", kind.label()));
+        // Let the status paint before the synchronous preprocessing.
+        super::js::sleep(0).await;
     }
-    let t0 = js::now();
-    let (input_chw, crop) = loaded.preprocessing.apply(&image);
-    let size = loaded.preprocessing.size;
-    let t1 = js::now();
-    let x = Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device);
-    let logits = loaded.model.forward(x);
-    // Time the main thread was blocked building and submitting the pass (on the CPU backend
-    // this is the whole computation; on WebGPU mostly shader compilation on a cold run).
-    let submitted = js::now();
-    let data = match logits.into_data_async().await {
-        Ok(d) => d,
+    let with_cams = state.cam.with_untracked(|c| c.enabled);
+    let out = match run_model(&loaded, &image, kind, with_cams, &stale).await {
+        Ok(Some(out)) => out,
+        Ok(None) => return None,
         Err(e) => {
             if !stale() {
-                state.error.set(Some(format!(
-                    "{variant} on {}: reading the result failed: {e:?}",
-                    kind.label()
-                )));
+                state.error.set(Some(format!("{variant} on {}: {e}", kind.label())));
             }
             return None;
         }
     };
-    let t2 = js::now();
-    let logits: Vec<f32> = match data.try_to_vec::<f32>() {
-        Ok(v) => v,
-        Err(e) => {
-            state.error.set(Some(format!("unexpected output: {e:?}")));
-            return None;
-        }
-    };
-    let latency = t2 - t1;
-    let cold = loaded.cold_ms.get().is_none();
-    if cold {
-        loaded.cold_ms.set(Some(latency));
-    } else {
-        loaded.warm_ms.borrow_mut().push(latency);
-    }
+    let timings = loaded.record(out.latency_ms);
     if stale() {
         return None;
     }
-    let warm = loaded.warm_ms.borrow();
+    let cam_peak = out.cams.as_ref().and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
     let result = RunResult {
         generation,
         variant: variant.name().to_string(),
         backend: kind.id().to_string(),
         pretrained: loaded.weights.is_some(),
-        weights: loaded
-            .weights
-            .clone()
-            .unwrap_or_else(|| "no weights here: random initialisation".into()),
+        weights: loaded.weights.clone().unwrap_or_else(|| "no weights here: random initialisation".into()),
         input,
         kind: kind_of_input,
-        top5: top_predictions(&logits, 5),
-        preprocess_ms: t1 - t0,
-        submit_ms: submitted - t1,
-        latency_ms: latency,
-        cold,
-        cold_ms: loaded.cold_ms.get(),
-        warm_median_ms: median(&warm),
-        warm_runs: warm.len(),
-        crop_size: size,
-        crop: Arc::new(crop),
+        top5: out.top5,
+        preprocess_ms: out.preprocess_ms,
+        busy_ms: out.busy_ms,
+        yields: out.yields,
+        latency_ms: out.latency_ms,
+        cold: timings.cold,
+        cold_ms: timings.cold_ms,
+        warm_median_ms: timings.warm_median_ms,
+        warm_runs: timings.warm_runs,
+        crop_size: out.crop_size,
+        crop: out.crop,
+        cams: out.cams.map(Arc::new),
+        cam_peak,
     };
+    super::measurements::record(state, variant, kind, &timings);
     state.result.set(Some(result.clone()));
     state.result_count.update(|n| *n += 1);
     if kind_of_input == InputKind::Image {
-        state.status.set(format!(
-            "{variant} on {}: done in {latency:.0} ms",
-            kind.label()
-        ));
+        state.status.set(format!("{variant} on {}: done in {:.0} ms", kind.label(), result.latency_ms));
     }
     Some(result)
 }

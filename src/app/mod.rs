@@ -2,10 +2,16 @@
 
 mod backend;
 mod bench;
+mod cam_overlay;
+mod compare;
 mod image_input;
 mod inference;
 mod js;
+mod measurements;
+mod models;
 mod predictions;
+mod run;
+mod scaling;
 mod test_hooks;
 mod variants;
 mod webcam;
@@ -17,7 +23,12 @@ use leptos::task::spawn_local;
 
 use backend::{BackendInfo, BackendKind, BackendPanel};
 use image_input::ImageInput;
-use inference::{InputKind, LoadState, RunResult};
+use cam_overlay::CamSettings;
+use compare::{CompareState, CompareView};
+use inference::{InputKind, RunResult};
+use measurements::Measurements;
+use models::LoadState;
+use scaling::ScalingView;
 use predictions::Predictions;
 use variants::VariantPanel;
 use webcam::{Webcam, WebcamStats};
@@ -40,6 +51,38 @@ pub struct AppState {
     pub webcam: RwSignal<WebcamStats>,
     /// Bench mode's results (`?bench`), `None` otherwise.
     pub bench: RwSignal<Option<bench::BenchState>>,
+    pub cam: RwSignal<CamSettings>,
+    pub measured: RwSignal<Measurements>,
+    pub compare: RwSignal<CompareState>,
+    pub tab: RwSignal<Tab>,
+}
+
+/// The page's views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Classify,
+    Compare,
+    Scaling,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Classify, Tab::Compare, Tab::Scaling];
+
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Classify => "classify",
+            Tab::Compare => "compare",
+            Tab::Scaling => "scaling",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Classify => "Classify",
+            Tab::Compare => "Compare variants",
+            Tab::Scaling => "Scaling explained",
+        }
+    }
 }
 
 impl AppState {
@@ -59,13 +102,21 @@ impl AppState {
             input: RwSignal::new(None),
             webcam: RwSignal::new(WebcamStats::default()),
             bench: RwSignal::new(None),
+            cam: RwSignal::new(CamSettings::default()),
+            measured: RwSignal::new(Measurements::new()),
+            compare: RwSignal::new(CompareState::default()),
+            tab: RwSignal::new(
+                js::query_param("view")
+                    .and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v))
+                    .unwrap_or(Tab::Classify),
+            ),
         }
     }
 }
 
 /// Loads the selected variant and, when there is a still image (and the webcam is off, which
 /// has its own loop), classifies it again.
-fn refresh(state: AppState) {
+pub(crate) fn refresh(state: AppState) {
     spawn_local(async move {
         let Some(kind) = state.backend.with_untracked(|b| b.active) else {
             return;
@@ -76,7 +127,7 @@ fn refresh(state: AppState) {
                 inference::classify(state, image, name, InputKind::Image).await;
             }
             _ => {
-                if inference::ensure_model(state, variant, kind).await.is_ok()
+                if models::ensure_model(state, variant, kind).await.is_ok()
                     && state.variant.get_untracked() == variant
                 {
                     state.status.set(format!(
@@ -157,16 +208,40 @@ pub fn App() -> impl IntoView {
                     </div>
                 </Show>
             </header>
+            <nav class="tabs" role="tablist">
+                {Tab::ALL
+                    .into_iter()
+                    .map(|t| view! {
+                        <button
+                            role="tab"
+                            class="tab"
+                            data-testid=format!("tab-{}", t.id())
+                            aria-selected=move || (state.tab.get() == t).to_string()
+                            on:click=move |_| state.tab.set(t)
+                        >
+                            {t.label()}
+                        </button>
+                    })
+                    .collect_view()}
+            </nav>
             <main>
-                <div class="column">
+                <div class="column" class:hidden=move || state.tab.get() == Tab::Scaling>
                     <ImageInput/>
-                    <Webcam/>
+                    <div class:hidden=move || state.tab.get() != Tab::Classify>
+                        <Webcam/>
+                    </div>
                     <BackendPanel/>
                 </div>
-                <div class="column">
+                <div class="column" class:hidden=move || state.tab.get() != Tab::Classify>
                     <Predictions/>
                 </div>
-                <div class="column wide">
+                <div class="column compare-column" class:hidden=move || state.tab.get() != Tab::Compare>
+                    <CompareView/>
+                </div>
+                <div class="column wide" class:hidden=move || state.tab.get() != Tab::Scaling>
+                    <ScalingView/>
+                </div>
+                <div class="column wide" class:hidden=move || state.tab.get() != Tab::Classify>
                     <VariantPanel/>
                     <bench::BenchPanel/>
                 </div>

@@ -1,31 +1,9 @@
 //! The result: top-5 with probability bars, the crop the network saw, latencies, backend.
 
 use leptos::prelude::*;
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{HtmlCanvasElement, ImageData};
 
-use super::inference::RunResult;
-use super::{AppState, js};
-
-fn draw_crop(canvas: &HtmlCanvasElement, result: &RunResult) -> Result<(), String> {
-    let crop = &result.crop;
-    let rgba: Vec<u8> = crop
-        .data
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
-    canvas.set_width(crop.width as u32);
-    canvas.set_height(crop.height as u32);
-    let ctx = js::context_2d(canvas)?;
-    let data = ImageData::new_with_u8_clamped_array_and_sh(
-        Clamped(&rgba),
-        crop.width as u32,
-        crop.height as u32,
-    )
-    .map_err(|e| js::error_text(&e))?;
-    ctx.put_image_data(&data, 0.0, 0.0)
-        .map_err(|e| js::error_text(&e))
-}
+use super::AppState;
+use super::cam_overlay::{CamControls, CropView};
 
 fn ms(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.0} ms"))
@@ -35,18 +13,7 @@ fn ms(v: Option<f64>) -> String {
 #[component]
 pub fn Predictions() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| {
-        let canvas = canvas_ref.get();
-        state.result.with(|r| {
-            if let (Some(canvas), Some(r)) = (canvas, r) {
-                let canvas: HtmlCanvasElement = canvas.unchecked_into();
-                if let Err(e) = draw_crop(&canvas, r) {
-                    js::log(&format!("effnet: cannot draw the crop: {e}"));
-                }
-            }
-        })
-    });
+    let choose = move |class: usize| state.cam.update(|s| s.class = Some(class));
     let has_result = move || state.result.with(Option::is_some);
     view! {
         <section class="panel predictions" aria-label="Predictions" data-testid="predictions">
@@ -82,8 +49,15 @@ pub fn Predictions() -> impl IntoView {
                                             .enumerate()
                                             .map(|(i, p)| {
                                                 let pct = p.prob * 100.0;
+                                                let class = p.index;
+                                                let chosen = move || {
+                                                    state.cam.with(|s| s.class.unwrap_or(usize::MAX)) == class
+                                                };
                                                 view! {
                                                     <li
+                                                        class:chosen=chosen
+                                                        title="Show where the network sees this class"
+                                                        on:click=move |_| choose(class)
                                                         data-testid=format!("prediction-{i}")
                                                         data-index=p.index.to_string()
                                                         data-label=p.label.clone()
@@ -109,11 +83,12 @@ pub fn Predictions() -> impl IntoView {
                                         <dt>"This run"</dt>
                                         <dd data-testid="latency" data-ms=format!("{:.1}", r.latency_ms)>
                                             {format!(
-                                                "{:.0} ms{} (preprocessing {:.0} ms; main thread busy {:.0} ms)",
+                                                "{:.0} ms{} (preprocessing {:.0} ms; main thread busy {:.0} ms{})",
                                                 r.latency_ms,
                                                 if r.cold { ", cold" } else { ", warm" },
                                                 r.preprocess_ms,
-                                                r.preprocess_ms + r.submit_ms,
+                                                r.busy_ms,
+                                                if r.yields > 0 { format!(" in {} slices", r.yields + 1) } else { String::new() },
                                             )}
                                         </dd>
                                         <dt>"Cold (first run)"</dt>
@@ -128,12 +103,13 @@ pub fn Predictions() -> impl IntoView {
                         })
                 }}
             </Show>
-            <figure class="crop" class:hidden=move || !has_result()>
-                <canvas node_ref=canvas_ref data-testid="crop"></canvas>
-                <figcaption>
-                    {move || state.result.with(|r| r.as_ref().map(|r| format!("What the network saw ({0}×{0})", r.crop_size)).unwrap_or_default())}
-                </figcaption>
-            </figure>
+            {move || state.result.get().map(|r| view! {
+                <figure class="crop">
+                    <CropView crop=r.crop.clone() cams=r.cams.clone() testid="crop"/>
+                    <figcaption>{format!("What the network saw ({0}×{0})", r.crop_size)}</figcaption>
+                </figure>
+            })}
+            <CamControls/>
         </section>
     }
 }

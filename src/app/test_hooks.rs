@@ -5,7 +5,7 @@ use serde_json::json;
 use wasm_bindgen::JsValue;
 
 use super::backend::GpuState;
-use super::inference::LoadState;
+use super::models::LoadState;
 use super::weights::ManifestState;
 use super::{AppState, js};
 
@@ -68,6 +68,13 @@ pub fn install(state: AppState) {
             "lastResult": result,
             "webcam": state.webcam.get(),
         });
+        value["tab"] = json!(format!("{:?}", state.tab.get()).to_lowercase());
+        value["compare"] = json!(state.compare.get());
+        value["measured"] = json!(state.measured.with(|m| m
+            .iter()
+            .map(|((v, b), x)| json!({ "variant": v.name(), "backend": b, "measured": x }))
+            .collect::<Vec<_>>()));
+        value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
         if let Some(bench) = state.bench.get() {
             value["bench"] = json!(bench);
         }

@@ -5,14 +5,14 @@ use effnet::Variant;
 use leptos::prelude::*;
 
 use super::AppState;
-use super::inference::LoadState;
+use super::models::LoadState;
 use super::weights::{self, ManifestState};
 
-fn millions(n: u64) -> String {
+pub fn millions(n: u64) -> String {
     format!("{:.2} M", n as f64 / 1e6)
 }
 
-fn billions(n: u64) -> String {
+pub fn billions(n: u64) -> String {
     format!("{:.2} B", n as f64 / 1e9)
 }
 

@@ -34,4 +34,15 @@ fn cam_is_the_classifier_weighted_feature_map() {
             assert!((mean + bias[class] as f64 - logit).abs() <= 1e-4, "mean CAM + bias {} vs logit {logit}", mean + bias[class] as f64);
         }
     }
+
+    // Several classes at once, for one image: the same maps, in the order asked.
+    let first = out.features.clone().slice([0..1]);
+    let picked = [3, 0, 4];
+    let maps = model.class_activation_maps(first.clone(), &picked);
+    assert_eq!(maps.dims(), [picked.len(), h, w]);
+    let maps = maps.into_data().try_to_vec::<f32>().unwrap();
+    for (k, &class) in picked.iter().enumerate() {
+        let one = model.class_activation_map(first.clone(), class).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(&maps[k * h * w..(k + 1) * h * w], &one[..], "class {class}");
+    }
 }

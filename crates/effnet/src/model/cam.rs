@@ -15,3 +15,12 @@ impl EfficientNet {
         (features * weights).sum_dim(1).reshape([b, h, w])
     }
 }
+
+impl EfficientNet {
+    /// The maps of several classes for one image (`features` is `[1, channels, h, w]`):
+    /// `[classes.len(), h, w]`, in the order given.
+    pub fn class_activation_maps(&self, features: Tensor<4>, classes: &[usize]) -> Tensor<3> {
+        let maps = classes.iter().map(|&class| self.class_activation_map(features.clone(), class)).collect();
+        Tensor::cat(maps, 0)
+    }
+}

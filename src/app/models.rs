@@ -1,0 +1,185 @@
+//! Networks in memory: loading a variant (weights from the manifest, or a random
+//! initialisation when it lists none) onto a backend, a small most-recently-used cache, and the
+//! latencies measured on each loaded network.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use effnet::preprocess::Preprocessing;
+use effnet::weights::{Source, web};
+use effnet::{EfficientNet, Variant};
+use leptos::prelude::*;
+
+use super::backend::{self, BackendKind};
+use super::weights::{self, ManifestState, Origin};
+use super::{AppState, js};
+
+/// A network ready to run.
+pub struct Loaded {
+    pub model: EfficientNet,
+    pub preprocessing: Preprocessing,
+    /// `Some(description)` for pretrained weights, `None` for a random initialisation.
+    pub weights: Option<String>,
+    /// Latency of the first run (shader compilation, allocations) and of later ones.
+    cold_ms: Cell<Option<f64>>,
+    warm_ms: RefCell<Vec<f64>>,
+}
+
+/// Latencies of one network so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    /// Whether the run just recorded was the first.
+    pub cold: bool,
+    pub cold_ms: Option<f64>,
+    pub warm_median_ms: Option<f64>,
+    pub warm_runs: usize,
+}
+
+impl Loaded {
+    /// A network built here (not from the cache), e.g. the explorer's custom configuration.
+    pub fn new(model: EfficientNet, preprocessing: Preprocessing, weights: Option<String>) -> Self {
+        Self { model, preprocessing, weights, cold_ms: Cell::new(None), warm_ms: RefCell::new(Vec::new()) }
+    }
+
+    /// Records the latency of a run (the first one is the cold run).
+    pub fn record(&self, ms: f64) -> Timings {
+        let cold = self.cold_ms.get().is_none();
+        if cold {
+            self.cold_ms.set(Some(ms));
+        } else {
+            self.warm_ms.borrow_mut().push(ms);
+        }
+        Timings { cold, ..self.timings() }
+    }
+
+    pub fn timings(&self) -> Timings {
+        let warm = self.warm_ms.borrow();
+        Timings { cold: false, cold_ms: self.cold_ms.get(), warm_median_ms: median(&warm), warm_runs: warm.len() }
+    }
+}
+
+/// What the weights loader is doing, for the variant on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    Idle,
+    Downloading { variant: Variant, loaded: u64, total: u64 },
+    Preparing { variant: Variant, what: String },
+    Ready { variant: Variant, pretrained: bool, from_cache: bool, ms: f64 },
+    Failed { variant: Variant, message: String },
+}
+
+/// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
+const KEEP_MODELS: usize = 2;
+
+type Key = (Variant, BackendKind);
+
+thread_local! {
+    static MODELS: RefCell<Vec<(Key, Rc<Loaded>)>> = const { RefCell::new(Vec::new()) };
+    static LOADING: RefCell<HashSet<Key>> = RefCell::new(HashSet::new());
+}
+
+fn cached(key: Key) -> Option<Rc<Loaded>> {
+    MODELS.with(|m| {
+        let mut models = m.borrow_mut();
+        let pos = models.iter().position(|(k, _)| *k == key)?;
+        let entry = models.remove(pos);
+        let model = entry.1.clone();
+        models.push(entry);
+        Some(model)
+    })
+}
+
+fn remember(key: Key, model: Rc<Loaded>) {
+    MODELS.with(|m| {
+        let mut models = m.borrow_mut();
+        models.retain(|(k, _)| *k != key);
+        models.push((key, model));
+        while models.len() > KEEP_MODELS {
+            models.remove(0);
+        }
+    });
+}
+
+/// The network for `variant` on `kind`: from memory, or loaded. Progress goes to `state.load`
+/// while `variant` is the one on screen, and to `progress` always.
+pub async fn ensure_model(state: AppState, variant: Variant, kind: BackendKind) -> Result<Rc<Loaded>, String> {
+    ensure_model_with(state, variant, kind, &|_| {}).await
+}
+
+/// As [`ensure_model`], also reporting every load state to `progress`.
+pub async fn ensure_model_with(
+    state: AppState,
+    variant: Variant,
+    kind: BackendKind,
+    progress: &dyn Fn(LoadState),
+) -> Result<Rc<Loaded>, String> {
+    let key = (variant, kind);
+    if let Some(model) = cached(key) {
+        return Ok(model);
+    }
+    // Another task is loading it: wait for that one rather than download twice.
+    while LOADING.with(|l| l.borrow().contains(&key)) {
+        js::sleep(50).await;
+    }
+    if let Some(model) = cached(key) {
+        return Ok(model);
+    }
+    while state.manifest.with_untracked(|m| *m == ManifestState::Loading) {
+        js::sleep(50).await;
+    }
+    let show = |s: LoadState| {
+        progress(s.clone());
+        if state.variant.get_untracked() == variant {
+            state.load.set(s);
+        }
+    };
+    LOADING.with(|l| l.borrow_mut().insert(key));
+    let result = load(state, variant, kind, &show).await;
+    LOADING.with(|l| l.borrow_mut().remove(&key));
+    match result {
+        Ok(model) => {
+            let model = Rc::new(model);
+            remember(key, model.clone());
+            Ok(model)
+        }
+        Err(message) => {
+            show(LoadState::Failed { variant, message: message.clone() });
+            if state.variant.get_untracked() == variant {
+                state.error.set(Some(format!("{message}. Other variants still work.")));
+            }
+            Err(message)
+        }
+    }
+}
+
+async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn Fn(LoadState)) -> Result<Loaded, String> {
+    let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+    let started = js::now();
+    let entry = state.manifest.with_untracked(|m| m.entry(variant));
+    let Some(entry) = entry else {
+        show(LoadState::Preparing { variant, what: format!("initialising {variant} randomly on {}", kind.label()) });
+        js::sleep(0).await;
+        let model = variant.config().init(&device);
+        show(LoadState::Ready { variant, pretrained: false, from_cache: false, ms: js::now() - started });
+        return Ok(Loaded::new(model, Source::preset_preprocessing(variant), None));
+    };
+    show(LoadState::Downloading { variant, loaded: 0, total: entry.bytes });
+    let progress = |loaded: u64, total: u64| show(LoadState::Downloading { variant, loaded, total });
+    let (bytes, origin) = weights::fetch_weights(&entry, &progress).await.map_err(|e| format!("{variant}: {e}"))?;
+    show(LoadState::Preparing { variant, what: format!("building {variant} on {}", kind.label()) });
+    js::sleep(0).await;
+    let (_config, model) = web::load(&bytes, Some(variant.name()), &device).map_err(|e| format!("{variant}: {e}"))?;
+    show(LoadState::Ready { variant, pretrained: true, from_cache: origin == Origin::Cache, ms: js::now() - started });
+    Ok(Loaded::new(model, entry.preprocessing.clone(), Some(weights::describe_entry(&entry))))
+}
+
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}

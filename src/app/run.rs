@@ -1,0 +1,124 @@
+//! One forward pass of a loaded network on one image: preprocessing, the pass itself, an
+//! asynchronous readback, ranking on the CPU, and optionally the class activation maps of the
+//! top classes.
+//!
+//! On the CPU backend the pass is synchronous wasm on the page's only thread, so it runs step
+//! by step (stem, each block, head) and gives the event loop a turn whenever a slice of
+//! [`SLICE_MS`] is used up: the page keeps painting and answering clicks, and a run whose
+//! result nobody wants any more stops early.
+
+use std::sync::Arc;
+
+use burn::tensor::{Tensor, TensorData};
+use effnet::predict::{Prediction, top_predictions};
+use effnet::preprocess::RgbImage;
+
+use super::backend::{self, BackendKind};
+use super::js;
+use super::models::Loaded;
+
+/// Longest stretch of synchronous work on the CPU backend before yielding.
+const SLICE_MS: f64 = 16.0;
+
+/// Class activation maps of some classes, each `height × width`, row-major, in class order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cams {
+    pub classes: Vec<usize>,
+    pub height: usize,
+    pub width: usize,
+    pub values: Vec<f32>,
+}
+
+impl Cams {
+    /// The map of `class`, if it was computed.
+    pub fn map(&self, class: usize) -> Option<&[f32]> {
+        let k = self.classes.iter().position(|&c| c == class)?;
+        let n = self.height * self.width;
+        self.values.get(k * n..(k + 1) * n)
+    }
+
+    /// The cell where `class`'s map peaks, as `(row, column)`.
+    pub fn peak(&self, class: usize) -> Option<(usize, usize)> {
+        let map = self.map(class)?;
+        let i = (0..map.len()).max_by(|&a, &b| map[a].total_cmp(&map[b]))?;
+        Some((i / self.width, i % self.width))
+    }
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub top5: Vec<Prediction>,
+    pub preprocess_ms: f64,
+    /// Main-thread time spent building and submitting the pass (on the CPU: computing it).
+    pub busy_ms: f64,
+    /// Forward pass and readback (wall time).
+    pub latency_ms: f64,
+    /// Times the CPU path handed the event loop a turn.
+    pub yields: u32,
+    pub crop: Arc<RgbImage>,
+    pub crop_size: usize,
+    pub cams: Option<Cams>,
+}
+
+/// Runs `loaded` on `image`. `Ok(None)` when `cancelled()` turned true during a CPU run.
+pub async fn run_model(
+    loaded: &Loaded,
+    image: &RgbImage,
+    kind: BackendKind,
+    with_cams: bool,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Option<RunOutput>, String> {
+    let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+    let model = &loaded.model;
+    let t0 = js::now();
+    let (input_chw, crop) = loaded.preprocessing.apply(image);
+    let size = loaded.preprocessing.size;
+    let t1 = js::now();
+    let mut x = Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device);
+    let mut busy_ms = 0.0;
+    let mut yields = 0;
+    let mut slice_start = js::now();
+    for step in 0..model.num_steps() {
+        x = model.step(step, x);
+        if kind == BackendKind::Cpu && js::now() - slice_start >= SLICE_MS {
+            busy_ms += js::now() - slice_start;
+            js::sleep(0).await;
+            yields += 1;
+            if cancelled() {
+                return Ok(None);
+            }
+            slice_start = js::now();
+        }
+    }
+    let out = model.finish(x);
+    busy_ms += js::now() - slice_start;
+    let data = out.logits.into_data_async().await.map_err(|e| format!("reading the result failed: {e:?}"))?;
+    let t2 = js::now();
+    let logits: Vec<f32> = data.try_to_vec::<f32>().map_err(|e| format!("unexpected output: {e:?}"))?;
+    let top5 = top_predictions(&logits, 5);
+    let cams = if with_cams {
+        let classes: Vec<usize> = top5.iter().map(|p| p.index).collect();
+        let [_, _, height, width] = out.features.dims();
+        let maps = model.class_activation_maps(out.features, &classes);
+        let values = maps
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the activation maps failed: {e:?}"))?
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("unexpected activation maps: {e:?}"))?;
+        Some(Cams { classes, height, width, values })
+    } else {
+        None
+    };
+    Ok(Some(RunOutput {
+        top5,
+        preprocess_ms: t1 - t0,
+        busy_ms: (t1 - t0) + busy_ms,
+        latency_ms: t2 - t1,
+        yields,
+        crop: Arc::new(crop),
+        crop_size: size,
+        cams,
+    }))
+}

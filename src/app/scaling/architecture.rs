@@ -1,0 +1,114 @@
+//! A variant drawn stage by stage in SVG: bar width ∝ output channels, bar height ∝ number of
+//! blocks, and the input image as a square ∝ resolution. Every variant has the same nine rows,
+//! so changing the configuration moves the same elements and CSS transitions animate it.
+
+use effnet::EfficientNetConfig;
+use effnet::describe::Description;
+use leptos::prelude::*;
+
+/// Drawing area (SVG user units), sized so B7 (the largest preset) fits.
+const WIDTH: f64 = 640.0;
+const BAR_AREA: f64 = 300.0;
+/// Channels drawn at full bar width: B7's widest stage has 640. The head (1280–2560
+/// channels) is drawn at a quarter of that scale, and says so.
+const MAX_CHANNELS: f64 = 640.0;
+pub const HEAD_SCALE: f64 = 0.25;
+/// Height of one block, and the gap between stages.
+const UNIT: f64 = 6.0;
+const GAP: f64 = 6.0;
+/// Resolution drawn at full square size (B7's 600).
+const MAX_RES: f64 = 600.0;
+const SQUARE: f64 = 90.0;
+
+/// Geometry of one row: (x, y, width, height) of the bar.
+pub fn layout(d: &Description) -> Vec<(f64, f64, f64, f64)> {
+    let mut y = SQUARE + 2.0 * GAP;
+    let last = d.stages.len().saturating_sub(1);
+    d.stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            // Linear in channels (a square-root scale would hide the growth), thin stages kept
+            // visible.
+            let scale = if i == last { HEAD_SCALE } else { 1.0 };
+            let w = (s.out_channels as f64 * scale / MAX_CHANNELS * BAR_AREA).max(3.0);
+            let h = s.repeats as f64 * UNIT;
+            let row = (20.0 + (BAR_AREA - w) / 2.0, y, w, h);
+            y += h + GAP;
+            row
+        })
+        .collect()
+}
+
+/// The picture of `config` (reactive).
+#[component]
+pub fn ArchitecturePicture(#[prop(into)] config: Signal<EfficientNetConfig>, #[prop(into)] testid: String) -> impl IntoView {
+    let description = Memo::new(move |_| config.with(|c| c.describe()));
+    let rows = Memo::new(move |_| description.with(layout));
+    let height = move || rows.with(|r| r.last().map(|&(_, y, _, h)| y + h + GAP).unwrap_or(100.0)).max(420.0);
+    let square = move || description.with(|d| d.resolution as f64 / MAX_RES * SQUARE);
+    let stage_count = description.with_untracked(|d| d.stages.len());
+    let bars = (0..stage_count)
+        .map(|i| {
+            let geom = move || rows.with(|r| r.get(i).copied().unwrap_or_default());
+            let row = move || description.with(|d| d.stages.get(i).cloned());
+            let label = move || {
+                row().map(|s| {
+                    let note = if i + 1 == stage_count { " (bar at ¼ scale)" } else { "" };
+                    format!(
+                        "{} · ×{} · {}→{} ch{note} · {}²",
+                        s.operator, s.repeats, s.in_channels, s.out_channels, s.out_resolution
+                    )
+                })
+            };
+            view! {
+                <g class="stage" data-stage=i + 1 data-channels=move || row().map(|s| s.out_channels).unwrap_or(0) data-repeats=move || row().map(|s| s.repeats).unwrap_or(0)>
+                    <rect
+                        class=if i == 0 || i + 1 == stage_count { "bar end" } else { "bar" }
+                        style=move || {
+                            let (x, y, w, h) = geom();
+                            format!("x: {x:.1}px; y: {y:.1}px; width: {w:.1}px; height: {h:.1}px")
+                        }
+                        rx="2"
+                    >
+                        <title>{label}</title>
+                    </rect>
+                    <text
+                        class="stage-label"
+                        x=BAR_AREA + 32.0
+                        style=move || {
+                            let (_, y, _, h) = geom();
+                            format!("transform: translateY({:.1}px)", y + h / 2.0 + 4.0)
+                        }
+                    >
+                        {label}
+                    </text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="arch-scroll">
+        <svg
+            class="arch-picture"
+            data-testid=testid
+            data-resolution=move || description.with(|d| d.resolution)
+            viewBox=move || format!("0 0 {WIDTH} {:.0}", height())
+            role="img"
+            aria-label=move || description.with(|d| format!("{}: {} stages, {}×{} input", d.name, d.stages.len(), d.resolution, d.resolution))
+        >
+            <rect
+                class="input-square"
+                style=move || {
+                    let s = square();
+                    format!("x: {:.1}px; y: {:.1}px; width: {s:.1}px; height: {s:.1}px", 20.0 + (BAR_AREA - s) / 2.0, GAP + (SQUARE - s) / 2.0)
+                }
+            ></rect>
+            <text class="stage-label" x=BAR_AREA + 32.0 y=GAP + SQUARE / 2.0>
+                {move || description.with(|d| format!("input {0}×{0} (square ∝ resolution)", d.resolution))}
+            </text>
+            {bars}
+        </svg>
+        </div>
+    }
+}
