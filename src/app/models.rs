@@ -160,7 +160,7 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
     let Some(entry) = entry else {
         show(LoadState::Preparing { variant, what: format!("initialising {variant} randomly on {}", kind.label()) });
         js::sleep(0).await;
-        let model = variant.config().init(&device);
+        let model = for_backend(variant.config().init(&device), kind);
         show(LoadState::Ready { variant, pretrained: false, from_cache: false, ms: js::now() - started });
         return Ok(Loaded::new(model, Source::preset_preprocessing(variant), None));
     };
@@ -170,8 +170,20 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
     show(LoadState::Preparing { variant, what: format!("building {variant} on {}", kind.label()) });
     js::sleep(0).await;
     let (_config, model) = web::load(&bytes, Some(variant.name()), &device).map_err(|e| format!("{variant}: {e}"))?;
+    let model = for_backend(model, kind);
     show(LoadState::Ready { variant, pretrained: true, from_cache: origin == Origin::Cache, ms: js::now() - started });
     Ok(Loaded::new(model, entry.preprocessing.clone(), Some(weights::describe_entry(&entry))))
+}
+
+/// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
+/// written by `effnet convert` are folded already), and on the CPU SiLU as x / (1 + e^−x)
+/// (Flex's exp is faster than its sigmoid; on a GPU without fusion it would be more kernels).
+pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
+    let model = model.fold_batch_norms();
+    match kind {
+        BackendKind::Cpu => model.with_exp_silu(),
+        BackendKind::WebGpu => model,
+    }
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {

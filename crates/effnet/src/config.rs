@@ -32,6 +32,10 @@ pub enum Padding {
 pub enum Activation {
     /// SiLU, a.k.a. swish: `x * sigmoid(x)`.
     Silu,
+    /// The same SiLU computed as `x / (1 + e^−x)`: faster on burn's Flex CPU backend (whose
+    /// sigmoid is slower than its exp), but more kernels on a GPU without fusion. Chosen per
+    /// backend by [`crate::EfficientNet::with_exp_silu`].
+    SiluExp,
     /// `min(max(x, 0), 6)`.
     Relu6,
 }

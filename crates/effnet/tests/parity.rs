@@ -21,9 +21,9 @@ fn dims(v: &Value) -> Vec<usize> {
     v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
 }
 
-/// Loads fixture `name`, runs it with `padding` (or the fixture's own), returns
-/// (max |Δlogit|, fixture, output).
-fn run(name: &str, padding: Option<Padding>) -> (f32, Value, effnet::model::Output) {
+/// Loads fixture `name`, runs it with `padding` (or the fixture's own), with its batch norms
+/// folded into the convolutions when `fold`, returns (max |Δlogit|, fixture, output).
+fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet::model::Output) {
     let dir = fixtures_dir();
     let path = dir.join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
@@ -52,6 +52,8 @@ fn run(name: &str, padding: Option<Padding>) -> (f32, Value, effnet::model::Outp
     let checkpoint = dir.join(fx["checkpoint"].as_str().unwrap());
     let model = import::load_pytorch(&checkpoint, Some(source), &config, &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
+    // The CLI's path: batch norms folded, SiLU as x / (1 + e^−x).
+    let model = if fold { model.fold_batch_norms().with_exp_silu() } else { model };
     let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
     let out = model.forward_with_features(input);
 
@@ -60,12 +62,16 @@ fn run(name: &str, padding: Option<Padding>) -> (f32, Value, effnet::model::Outp
     assert_eq!(logits.len(), expected.len(), "{name}: number of logits");
     let max = logits.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     let spread = expected.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    eprintln!("{name}: max |Δlogit| = {max:e} (max |logit| {spread})");
+    eprintln!("{name}{}: max |Δlogit| = {max:e} (max |logit| {spread})", if fold { " (folded)" } else { "" });
     (max, fx, out)
 }
 
 fn check(name: &str) {
-    let (max, fx, out) = run(name, None);
+    // Folding batch norms into the convolutions and SiLU as x / (1 + e^−x) (what the CLI and
+    // the page's CPU path run) keep parity.
+    let (max, _, _) = run(name, None, true);
+    assert!(max <= TOLERANCE, "{name} folded: max |Δlogit| = {max} > {TOLERANCE}");
+    let (max, fx, out) = run(name, None, false);
     assert!(max <= TOLERANCE, "{name}: max |Δlogit| = {max} > {TOLERANCE}");
 
     assert_eq!(out.features.dims().to_vec(), dims(&fx["features_shape"]), "{name}: feature map shape");
@@ -96,6 +102,6 @@ parity! {
 /// The comparison is sensitive: TF-ported weights run with symmetric padding are far off.
 #[test]
 fn wrong_padding_is_detected() {
-    let (max, _, _) = run("luke_b0", Some(Padding::Symmetric));
+    let (max, _, _) = run("luke_b0", Some(Padding::Symmetric), false);
     assert!(max > 1e-2, "symmetric padding on TF-SAME weights moved logits by only {max}");
 }

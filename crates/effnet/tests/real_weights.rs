@@ -98,7 +98,8 @@ fn web_weights_keep_the_results() {
             if precision == "f32" {
                 assert!(diff <= 1e-5, "f32 web weights moved logits by {diff}");
             } else {
-                assert!(size * 10 <= pth_size * 6, "f16 file {size} bytes vs checkpoint {pth_size}");
+                // Issue 5: at most half the fp32 checkpoint (batch norms folded, f16 weights).
+                assert!(size * 2 <= pth_size, "f16 file {size} bytes vs checkpoint {pth_size}");
             }
         }
     }

@@ -39,6 +39,30 @@ fn f32_round_trip_is_exact_and_f16_is_close() {
 }
 
 #[test]
+fn folded_networks_round_trip_and_halve_the_size() {
+    let device = Device::default();
+    let config = small();
+    let model = config.init(&device);
+    let x = Tensor::<4>::random([1, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+    let unfolded = web::encode(&model, &config, Precision::F32, None).unwrap();
+    let folded = model.fold_batch_norms();
+    assert!(folded.is_folded());
+    let reference = logits(&folded, &x);
+
+    let bytes = web::encode(&folded, &config, Precision::F32, None).unwrap();
+    let (_, loaded) = web::load(&bytes, None, &device).unwrap();
+    assert!(loaded.is_folded());
+    assert_eq!(logits(&loaded, &x), reference);
+
+    let half = web::encode(&folded, &config, Precision::F16, None).unwrap();
+    assert!(half.len() * 2 <= unfolded.len(), "folded f16 {} bytes vs f32 with batch norms {}", half.len(), unfolded.len());
+    let (_, loaded) = web::load(&half, None, &device).unwrap();
+    let max = logits(&loaded, &x).iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
+    assert!(max <= 1e-2 * scale.max(1e-3), "f16 moved logits by {max} (scale {scale})");
+}
+
+#[test]
 fn bad_files_are_rejected_with_reasons() {
     let device = Device::default();
     let config = small();

@@ -9,7 +9,7 @@ use effnet::{EfficientNetConfig, Family, Variant};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::super::models::Loaded;
+use super::super::models::{self, Loaded};
 use super::super::run::run_model;
 use super::super::variants::{billions, millions};
 use super::super::{AppState, backend, bench, inference, js};
@@ -76,7 +76,7 @@ pub fn Explorer() -> impl IntoView {
             js::sleep(0).await;
             let res = config.resolution;
             let preprocessing = Preprocessing::imagenet(res, (res as f64 / 0.875).floor() as usize, Interpolation::Bicubic);
-            let loaded = Loaded::new(config.init(&device), preprocessing, None);
+            let loaded = Loaded::new(models::for_backend(config.init(&device), kind), preprocessing, None);
             let image = inference::current_image().map(|(i, _)| i).unwrap_or_else(|| std::rc::Rc::new(bench::gradient(res)));
             let mut times = Vec::new();
             for _ in 0..2 {

@@ -15,6 +15,10 @@ pub struct Args {
     /// Print one JSON object per variant.
     #[arg(long)]
     json: bool,
+    /// Time the network as imported: batch norms as separate operations and SiLU as
+    /// x·sigmoid(x) (default: folded, SiLU as x / (1 + e^−x), as `classify` runs it).
+    #[arg(long)]
+    no_fold: bool,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -26,6 +30,7 @@ pub fn run(args: Args) -> Result<(), String> {
     for v in variants {
         let config = v.config();
         let model = config.init(&device);
+        let model = if args.no_fold { model } else { model.fold_batch_norms().with_exp_silu() };
         let r = config.resolution;
         let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
         let time = || {

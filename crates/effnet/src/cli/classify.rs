@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::model::EfficientNet;
 use crate::image_file::read_image;
 use crate::preprocess::Preprocessing;
-use crate::weights::{Source, import, web};
+use crate::weights::{import, web};
 use crate::predict::top_predictions;
 use crate::Variant;
 
@@ -26,6 +26,10 @@ pub struct Args {
     /// One JSON object per image: variant, top (index, label, prob) and all logits.
     #[arg(long)]
     json: bool,
+    /// Run the network as imported (default: batch norms folded into the convolutions and
+    /// SiLU as x / (1 + e^−x): the same function up to float rounding, faster).
+    #[arg(long)]
+    no_fold: bool,
     /// The image is already the input size: only normalise it (exact comparisons).
     #[arg(long)]
     no_resize: bool,
@@ -45,7 +49,7 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
     let bytes = std::fs::read(&args.weights).map_err(|e| format!("cannot read {}: {e}", args.weights.display()))?;
     let what = |e: crate::weights::WeightsError| format!("{}: {e}", args.weights.display());
     if let Ok((config, tensors)) = web::decode(&bytes) {
-        let (config, model) = web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
+        let (_, model) = web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
         // A converted file records its preprocessing; the manifest beside it says the same.
         let preprocessing = match web::preprocessing(&bytes).map_err(what)? {
             Some(p) => p,
@@ -91,7 +95,10 @@ impl Classifier {
 
 pub fn run(args: Args) -> Result<(), String> {
     let variant = super::parse_variant(&args.variant)?;
-    let classifier = load(&args, variant)?;
+    let mut classifier = load(&args, variant)?;
+    if !args.no_fold {
+        classifier.model = classifier.model.fold_batch_norms().with_exp_silu();
+    }
     let mut failures = 0;
     for path in &args.images {
         let result = read_image(path).and_then(|img| {

@@ -14,9 +14,13 @@ pub struct Args {
     /// Variant the checkpoint is for (b0…b7, lite0…lite4).
     #[arg(long)]
     variant: String,
-    /// Storage of conv/linear weights (batch norm always stays f32).
+    /// Storage of conv/linear weights (biases and batch norm always stay f32).
     #[arg(long, default_value = "f16")]
     precision: String,
+    /// Store the batch norms as they are (default: folded into the convolutions' weights and
+    /// biases, which makes the file smaller and the network faster).
+    #[arg(long)]
+    no_fold: bool,
     /// Add or replace this file's entry in a manifest.json.
     #[arg(long)]
     manifest: Option<PathBuf>,
@@ -46,6 +50,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let device = Device::default();
     let model = import::load_pytorch(&args.input, Some(source), &config, &device)
         .map_err(|e| format!("{} does not fit {variant} ({} naming): {e}", args.input.display(), source.name()))?;
+    let model = if args.no_fold { model } else { model.fold_batch_norms() };
     let preprocessing = source.preprocessing(&config, Some(variant));
     let bytes = web::encode(&model, &config, precision, Some(&preprocessing)).map_err(|e| e.to_string())?;
     std::fs::write(&args.output, &bytes).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;

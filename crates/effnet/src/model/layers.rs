@@ -1,6 +1,6 @@
 //! Small building blocks: convolution + batch norm + activation, and Squeeze-and-Excitation.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu6, sigmoid, silu};
@@ -12,7 +12,16 @@ use crate::config::{Activation, Padding};
 pub fn activate<const D: usize>(act: Activation, x: Tensor<D>) -> Tensor<D> {
     match act {
         Activation::Silu => silu(x),
+        Activation::SiluExp => x.clone() / (x.neg().exp() + 1.0),
         Activation::Relu6 => relu6(x),
+    }
+}
+
+/// [`Activation::SiluExp`] for SiLU, anything else unchanged.
+pub fn exp_silu(act: Activation) -> Activation {
+    match act {
+        Activation::Silu => Activation::SiluExp,
+        other => other,
     }
 }
 
@@ -29,11 +38,12 @@ fn padding_config(padding: Padding, kernel: usize) -> PaddingConfig2d {
 }
 
 /// A bias-free convolution, batch norm and an optional activation (the reference's
-/// `ConvBNActivation`).
+/// `ConvBNActivation`). After [`ConvBnAct::fold`] the batch norm lives in the convolution's
+/// weights and bias and `bn` is `None`.
 #[derive(Module, Debug)]
 pub struct ConvBnAct {
     pub conv: Conv2d,
-    pub bn: BatchNorm,
+    pub bn: Option<BatchNorm>,
     #[module(skip)]
     pub act: Option<Activation>,
 }
@@ -57,15 +67,46 @@ impl ConvBnAct {
             .with_bias(false)
             .init(device);
         let bn = BatchNormConfig::new(spec.out_channels).with_epsilon(eps).init(device);
-        Self { conv, bn, act }
+        Self { conv, bn: Some(bn), act }
+    }
+
+    /// The same layer with SiLU computed as `x / (1 + e^−x)` ([`Activation::SiluExp`]).
+    pub fn with_exp_silu(self) -> Self {
+        Self { act: self.act.map(exp_silu), ..self }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.bn.forward(self.conv.forward(x));
+        let x = self.conv.forward(x);
+        let x = match &self.bn {
+            Some(bn) => bn.forward(x),
+            None => x,
+        };
         match self.act {
             Some(act) => activate(act, x),
             None => x,
         }
+    }
+}
+
+impl ConvBnAct {
+    /// Folds the batch norm (inference statistics) into the convolution:
+    /// `w' = w · γ/√(σ² + ε)` per output channel and `b' = β − μ · γ/√(σ² + ε)`. The result
+    /// computes the same function with one operation less.
+    pub fn fold(mut self) -> Self {
+        let Some(bn) = self.bn.take() else {
+            return self;
+        };
+        let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
+        let shift = bn.beta.val() - bn.running_mean.value() * scale.clone();
+        let weight = self.conv.weight.val();
+        let [out, _, _, _] = weight.dims();
+        let bias = match self.conv.bias.take() {
+            Some(b) => b.val() * scale.clone() + shift,
+            None => shift,
+        };
+        self.conv.weight = Param::from_tensor(weight * scale.reshape([out, 1, 1, 1]));
+        self.conv.bias = Some(Param::from_tensor(bias));
+        self
     }
 }
 

@@ -48,6 +48,26 @@ impl MbConv {
         Self { expand, depthwise, se, project, residual: spec.residual, drop_path: spec.drop_path }
     }
 
+    /// SiLU computed as `x / (1 + e^−x)` everywhere in the block.
+    pub fn with_exp_silu(self) -> Self {
+        Self {
+            expand: self.expand.map(ConvBnAct::with_exp_silu),
+            depthwise: self.depthwise.with_exp_silu(),
+            se: self.se.map(|se| SqueezeExcite { act: super::layers::exp_silu(se.act), ..se }),
+            ..self
+        }
+    }
+
+    /// Every batch norm folded into its convolution ([`ConvBnAct::fold`]).
+    pub fn fold(self) -> Self {
+        Self {
+            expand: self.expand.map(ConvBnAct::fold),
+            depthwise: self.depthwise.fold(),
+            project: self.project.fold(),
+            ..self
+        }
+    }
+
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let Some(expand) = &self.expand {

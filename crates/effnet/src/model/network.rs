@@ -60,6 +60,34 @@ impl EfficientNet {
         self.finish(x)
     }
 
+    /// The same network with every batch norm folded into the convolution before it: fewer
+    /// operations per inference (a batch norm is several element-wise passes on WebGPU without
+    /// fusion), the same function up to float rounding. For inference only.
+    pub fn fold_batch_norms(self) -> Self {
+        Self {
+            stem: self.stem.fold(),
+            blocks: self.blocks.into_iter().map(MbConv::fold).collect(),
+            head: self.head.fold(),
+            ..self
+        }
+    }
+
+    /// The same network with SiLU computed as `x / (1 + e^−x)` ([`crate::config::Activation::SiluExp`]):
+    /// faster on burn's Flex CPU backend, where the CLI and the page's CPU path use it.
+    pub fn with_exp_silu(self) -> Self {
+        Self {
+            stem: self.stem.with_exp_silu(),
+            blocks: self.blocks.into_iter().map(MbConv::with_exp_silu).collect(),
+            head: self.head.with_exp_silu(),
+            ..self
+        }
+    }
+
+    /// Whether the batch norms are folded (see [`EfficientNet::fold_batch_norms`]).
+    pub fn is_folded(&self) -> bool {
+        self.stem.bn.is_none()
+    }
+
     /// How many [`EfficientNet::step`]s the body has: the stem, then each block.
     pub fn num_steps(&self) -> usize {
         self.blocks.len() + 1

@@ -1,5 +1,6 @@
 //! The compact web format: a safetensors file whose tensors are named by this crate's module
-//! paths, convolution and linear weights in f16 (or f32), batch-norm statistics always f32, and
+//! paths, convolution and linear weights in f16 (or f32), batch-norm statistics (or, in a file
+//! written from a folded network, the convolution biases they became) always f32, and
 //! the full [`EfficientNetConfig`] in its metadata so the file describes the network it fills.
 
 use std::collections::BTreeMap;
@@ -37,9 +38,11 @@ impl Precision {
     }
 }
 
-/// Batch-norm tensors stay f32: running variances underflow in f16.
-fn is_batch_norm(name: &str) -> bool {
-    name.contains(".bn.")
+/// Tensors that stay f32 whatever the precision: batch norms (running variances underflow in
+/// f16) and the biases that folded batch norms leave in convolutions (small, and they carry
+/// the folded means).
+fn keeps_f32(name: &str) -> bool {
+    name.contains(".bn.") || name.ends_with(".conv.bias")
 }
 
 fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
@@ -61,7 +64,7 @@ pub fn encode(
         if tensor.dtype != DType::F32 {
             return Err(WeightsError::Unreadable(format!("{} is {:?}, expected f32", tensor.name, tensor.dtype)));
         }
-        let half = precision == Precision::F16 && !is_batch_norm(&tensor.name);
+        let half = precision == Precision::F16 && !keeps_f32(&tensor.name);
         let start = data.len();
         if half {
             data.extend(f32s(&bytes).flat_map(|v| f16::from_f32(v).to_le_bytes()));
@@ -177,7 +180,12 @@ pub fn build(
     {
         return Err(WeightsError::WrongVariant { expected: expected.to_string(), found: config.name.clone() });
     }
+    // A file written from a folded network has convolution biases and no batch norms.
+    let folded = tensors.iter().any(|t| t.name == "stem.conv.bias");
     let mut model = config.init(device);
+    if folded {
+        model = model.fold_batch_norms();
+    }
     super::apply(&mut model, tensors, Box::new(IdentityAdapter))?;
     Ok((config, model))
 }
