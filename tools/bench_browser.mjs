@@ -6,7 +6,12 @@
 // target/bench-browser.md (one row per variant and backend: burn against ORT).
 //
 //   node tools/bench_browser.mjs [--variants lite0,b0] [--runs 3] [--backends webgpu,cpu]
-//                                [--peer ort|none | --no-peer]
+//                                [--peer ort|none | --no-peer] [--soak N] [--page key=value,…]
+//
+// --soak N: after the timings, the page runs the first variant N more times in a row the way the
+// webcam does and samples its memory (wasm linear memory, JS heap) every tenth of the way; the
+// table gets a memory section. --page passes extra query parameters to the burn page (e.g.
+// `silu=sigmoid` to time the CPU path with x·sigmoid(x) instead of x / (1 + e^−x)).
 //
 // The peer runs by default when target/onnx/ has a model for every variant. Each backend or EP
 // gets a fresh browser. Needs tests/browser's node_modules (playwright-core, onnxruntime-web):
@@ -27,6 +32,8 @@ const { values: opts } = parseArgs({
     peer: { type: "string", default: "auto" },
     "no-peer": { type: "boolean", default: false },
     timeout: { type: "string", default: "1800" }, // seconds per backend
+    soak: { type: "string", default: "0" },
+    page: { type: "string", default: "" },
   },
 });
 const runs = Number.parseInt(opts.runs, 10);
@@ -70,7 +77,9 @@ let peerNote = null;
 try {
   for (const backend of backends) {
     console.error(`bench on ${backend}…`);
-    const params = { runs: String(runs), backend, ...(opts.variants ? { variants: opts.variants } : {}) };
+    const extra = Object.fromEntries(opts.page.split(",").filter(Boolean).map((kv) => kv.split("=")));
+    const params = { runs: String(runs), backend, ...(opts.variants ? { variants: opts.variants } : {}),
+      ...(Number(opts.soak) > 0 ? { soak: opts.soak } : {}), ...extra };
     results.push({ asked: backend, ...await browserRun(server, { webgpu: backend === "webgpu",
       url: `${server.origin}/?bench&${query(params)}`, global: "__effnet", what: `bench on ${backend}` }) });
   }
@@ -148,6 +157,22 @@ if (peerResults.length) {
     }
   }
 }
+const mb = (b) => (b == null ? "–" : (b / 2 ** 20).toFixed(1));
+if (results.some((r) => r.rows?.some((row) => row.memory))) {
+  lines.push(``, `Memory after the warm runs (what a page can see: wasm linear memory, which holds the CPU backend's tensors, and Chromium's JS heap; WebGPU buffers live in the GPU process and are not visible):`, ``,
+    `| Variant | Backend | wasm memory MB | JS heap MB |`, `|---|---|---:|---:|`);
+  for (const r of results) for (const row of r.rows ?? []) {
+    if (row.memory) lines.push(`| ${row.variant} | ${r.backend} | ${mb(row.memory.wasm_bytes)} | ${mb(row.memory.js_heap_bytes)} |`);
+  }
+}
+for (const r of results.filter((r) => r.soak)) {
+  const k = r.soak;
+  lines.push(``, `Soak on ${r.backend}: ${k.runs} of ${k.asked} webcam-mode runs of ${k.variant} in a row (after 10 warm-up runs; activation maps on), ` +
+    `${k.failures} failed, median ${fmt(k.median_ms)} ms; wasm memory ${mb(k.samples[0]?.wasm_bytes)} → ${mb(k.samples.at(-1)?.wasm_bytes)} MB ` +
+    `(growth ${mb(k.wasm_growth_bytes)} MB), JS heap ${mb(k.samples[0]?.js_heap_bytes)} → ${mb(k.samples.at(-1)?.js_heap_bytes)} MB (growth ${mb(k.js_heap_growth_bytes)} MB).`,
+    `Samples (run: wasm MB / JS heap MB): ${k.samples.map((x) => `${x.run}: ${mb(x.wasm_bytes)}/${mb(x.js_heap_bytes)}`).join(", ")}.`);
+}
+if (opts.page) lines.push(``, `Page parameters: ${opts.page}`);
 for (const r of [...results, ...peerResults]) {
   const who = r.asked ?? `ORT ${r.ep}`;
   if (r.error) lines.push(``, `Note (${who}): ${r.error}`);

@@ -3,6 +3,10 @@
 //! `runs` warm ones on a fixed synthetic gradient image. It goes through the page's own
 //! `ensure_model` and `classify`, publishes to `window.__effnet.bench` (via `test_hooks`) and
 //! shows a small table. `tools/bench_browser.mjs` drives it.
+//!
+//! `&soak=N` then runs the first variant N more times in a row the way the webcam does
+//! (`InputKind::Webcam`, activation maps on, two alternating frames) and samples the page's
+//! memory every tenth of the way: a leak shows as growth after the warm-up.
 
 use std::rc::Rc;
 
@@ -12,6 +16,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::backend::GpuState;
+use super::memory::{self, MemorySample};
 use super::inference::{self, InputKind};
 use super::models::{self, LoadState};
 use super::{AppState, js};
@@ -30,6 +35,8 @@ pub struct BenchRow {
     pub warm_max_ms: Option<f64>,
     /// Warm runs done.
     pub runs: usize,
+    /// Memory after the warm runs (the model loaded, steady state).
+    pub memory: Option<MemorySample>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -43,6 +50,22 @@ pub struct BenchState {
     pub variants: Vec<String>,
     pub rows: Vec<BenchRow>,
     pub error: Option<String>,
+    pub soak: Option<Soak>,
+}
+
+/// The soak run's readings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Soak {
+    pub variant: String,
+    pub asked: usize,
+    pub runs: usize,
+    pub failures: usize,
+    pub median_ms: Option<f64>,
+    pub samples: Vec<MemorySample>,
+    /// Last sample minus the first (taken after the warm-up).
+    pub wasm_growth_bytes: Option<f64>,
+    pub js_heap_growth_bytes: Option<f64>,
+    pub done: bool,
 }
 
 /// Whether the address asks for bench mode.
@@ -145,7 +168,7 @@ pub async fn run(state: AppState) {
     state.cam.update(|c| c.enabled = false);
     state.bench.set(Some(bench));
 
-    for variant in list {
+    for &variant in &list {
         // Show `variant` (as select_variant does, without its automatic re-run).
         inference::bump_generation();
         state.variant.set(variant);
@@ -194,11 +217,17 @@ pub async fn run(state: AppState) {
                 }
                 (row.warm_median_ms, row.warm_min_ms, row.warm_max_ms) = stats(&warm);
                 row.runs = warm.len();
+                row.memory = Some(memory::sample(0));
             }
         }
         state
             .bench
             .update(|b| b.get_or_insert_with(Default::default).rows.push(row));
+    }
+    if let Some(n) = js::query_param("soak").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
+        && let Some(&variant) = list.first()
+    {
+        soak(state, variant, n).await;
     }
     state.bench.update(|b| {
         if let Some(b) = b {
@@ -206,6 +235,57 @@ pub async fn run(state: AppState) {
         }
     });
     state.status.set("Bench done".into());
+}
+
+/// `n` webcam-mode inferences of `variant` in a row, memory sampled every tenth of the way.
+async fn soak(state: AppState, variant: Variant, n: usize) {
+    inference::bump_generation();
+    state.variant.set(variant);
+    state.cam.update(|c| c.enabled = true);
+    let size = variant.config().resolution;
+    let frames = [Rc::new(gradient(size)), Rc::new(mirrored(&gradient(size)))];
+    let mut soak = Soak { variant: variant.name().into(), asked: n, ..Default::default() };
+    let publish = |soak: &Soak| state.bench.update(|b| b.get_or_insert_with(Default::default).soak = Some(soak.clone()));
+    let warm_up = 10.min(n);
+    let every = (n / 10).max(1);
+    let mut times = Vec::with_capacity(n);
+    for i in 0..warm_up + n {
+        if i == warm_up {
+            soak.samples.push(memory::sample(0));
+        }
+        state.status.set(format!("Bench: soak {variant}, run {} of {n}", i.saturating_sub(warm_up)));
+        match inference::classify(state, frames[i % 2].clone(), "soak".into(), InputKind::Webcam).await {
+            Some(r) if i >= warm_up => times.push(r.latency_ms),
+            Some(_) => {}
+            None => soak.failures += 1,
+        }
+        let done = i + 1 - warm_up.min(i + 1);
+        if i >= warm_up && (done % every == 0 || done == n) {
+            soak.runs = done;
+            soak.samples.push(memory::sample(done));
+            publish(&soak);
+        }
+    }
+    soak.median_ms = stats(&times).0;
+    if let (Some(first), Some(last)) = (soak.samples.first(), soak.samples.last()) {
+        soak.wasm_growth_bytes = Some(last.wasm_bytes - first.wasm_bytes);
+        soak.js_heap_growth_bytes = last.js_heap_bytes.zip(first.js_heap_bytes).map(|(a, b)| a - b);
+    }
+    soak.done = true;
+    publish(&soak);
+}
+
+/// `image` flipped left to right (the soak's second frame).
+fn mirrored(image: &RgbImage) -> RgbImage {
+    let (w, h) = (image.width, image.height);
+    let mut data = Vec::with_capacity(image.data.len());
+    for y in 0..h {
+        for x in (0..w).rev() {
+            let i = (y * w + x) * 3;
+            data.extend_from_slice(&image.data[i..i + 3]);
+        }
+    }
+    RgbImage::new(w, h, data).expect("same size as a valid image")
 }
 
 fn ms(v: Option<f64>) -> String {

@@ -8,6 +8,7 @@ mod image_input;
 mod inference;
 mod js;
 mod measurements;
+mod memory;
 mod models;
 mod predictions;
 mod run;

@@ -178,12 +178,12 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
 /// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
 /// written by `effnet convert` are folded already), and on the CPU SiLU as x / (1 + e^−x)
 /// (Flex's exp is faster than its sigmoid; on a GPU without fusion it would be more kernels).
+/// `?silu=sigmoid` in the address keeps x·sigmoid(x) everywhere, for benchmarks.
 pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
-    match kind {
-        BackendKind::Cpu => model.with_exp_silu(),
-        BackendKind::WebGpu => model,
-    }
+    // `?silu=sigmoid` keeps x·sigmoid(x) on the CPU too (to measure the difference).
+    let exp_silu = kind == BackendKind::Cpu && js::query_param("silu").as_deref() != Some("sigmoid");
+    if exp_silu { model.with_exp_silu() } else { model }
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {

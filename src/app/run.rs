@@ -83,7 +83,7 @@ pub async fn run_model(
         x = model.step(step, x);
         if kind == BackendKind::Cpu && js::now() - slice_start >= SLICE_MS {
             busy_ms += js::now() - slice_start;
-            js::sleep(0).await;
+            js::yield_now().await;
             yields += 1;
             if cancelled() {
                 return Ok(None);
