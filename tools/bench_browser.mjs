@@ -6,8 +6,12 @@
 // target/bench-browser.md (one row per variant and backend: burn against ORT).
 //
 //   node tools/bench_browser.mjs [--variants lite0,b0] [--runs 3] [--backends webgpu,cpu]
-//                                [--peer ort|none | --no-peer] [--soak N] [--page key=value,…]
+//                                [--peer ort|none | --no-peer] [--soak N] [--profile]
+//                                [--page key=value,…]
 //
+// --profile: the page also times the first variant part by part (stem, expansion, depthwise,
+// squeeze-excite, projection, shortcut, head) with a readback after each part, and the table
+// gets a section per backend saying where the time goes.
 // --soak N: after the timings, the page runs the first variant N more times in a row the way the
 // webcam does and samples its memory (wasm linear memory, JS heap) every tenth of the way; the
 // table gets a memory section. --page passes extra query parameters to the burn page (e.g.
@@ -33,6 +37,7 @@ const { values: opts } = parseArgs({
     "no-peer": { type: "boolean", default: false },
     timeout: { type: "string", default: "1800" }, // seconds per backend
     soak: { type: "string", default: "0" },
+    profile: { type: "boolean", default: false },
     page: { type: "string", default: "" },
   },
 });
@@ -79,7 +84,7 @@ try {
     console.error(`bench on ${backend}…`);
     const extra = Object.fromEntries(opts.page.split(",").filter(Boolean).map((kv) => kv.split("=")));
     const params = { runs: String(runs), backend, ...(opts.variants ? { variants: opts.variants } : {}),
-      ...(Number(opts.soak) > 0 ? { soak: opts.soak } : {}), ...extra };
+      ...(Number(opts.soak) > 0 ? { soak: opts.soak } : {}), ...(opts.profile ? { profile: "1" } : {}), ...extra };
     results.push({ asked: backend, ...await browserRun(server, { webgpu: backend === "webgpu",
       url: `${server.origin}/?bench&${query(params)}`, global: "__effnet", what: `bench on ${backend}` }) });
   }
@@ -171,6 +176,14 @@ for (const r of results.filter((r) => r.soak)) {
     `${k.failures} failed, median ${fmt(k.median_ms)} ms; wasm memory ${mb(k.samples[0]?.wasm_bytes)} → ${mb(k.samples.at(-1)?.wasm_bytes)} MB ` +
     `(growth ${mb(k.wasm_growth_bytes)} MB), JS heap ${mb(k.samples[0]?.js_heap_bytes)} → ${mb(k.samples.at(-1)?.js_heap_bytes)} MB (growth ${mb(k.js_heap_growth_bytes)} MB).`,
     `Samples (run: wasm MB / JS heap MB): ${k.samples.map((x) => `${x.run}: ${mb(x.wasm_bytes)}/${mb(x.js_heap_bytes)}`).join(", ")}.`);
+}
+for (const r of results.filter((r) => r.profile)) {
+  const p = r.profile;
+  if (p.error) { lines.push(``, `Profile on ${p.backend}: ${p.error}`); continue; }
+  const total = p.rows.reduce((a, x) => a + x.ms, 0);
+  lines.push(``, `Where ${p.variant}'s time goes on ${p.backend} (median of ${p.runs} part-by-part runs; ${p.sync_ms.toFixed(1)} ms sync overhead subtracted per part; parts sum to ${total.toFixed(0)} ms):`, ``,
+    `| Part | Times per pass | ms per pass | Share |`, `|---|---:|---:|---:|`,
+    ...p.rows.map((x) => `| ${x.name} | ${x.count} | ${x.ms.toFixed(1)} | ${(100 * x.share).toFixed(0)} % |`));
 }
 if (opts.page) lines.push(``, `Page parameters: ${opts.page}`);
 for (const r of [...results, ...peerResults]) {

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::backend::GpuState;
 use super::memory::{self, MemorySample};
+use super::profile::Profile;
 use super::inference::{self, InputKind};
 use super::models::{self, LoadState};
 use super::{AppState, js};
@@ -51,6 +52,7 @@ pub struct BenchState {
     pub rows: Vec<BenchRow>,
     pub error: Option<String>,
     pub soak: Option<Soak>,
+    pub profile: Option<Profile>,
 }
 
 /// The soak run's readings.
@@ -224,6 +226,12 @@ pub async fn run(state: AppState) {
             .bench
             .update(|b| b.get_or_insert_with(Default::default).rows.push(row));
     }
+    if js::query_param("profile").is_some()
+        && let Some(&variant) = list.first()
+    {
+        let profile = profile(state, variant, kind, runs.max(1)).await;
+        state.bench.update(|b| b.get_or_insert_with(Default::default).profile = Some(profile));
+    }
     if let Some(n) = js::query_param("soak").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
         && let Some(&variant) = list.first()
     {
@@ -235,6 +243,29 @@ pub async fn run(state: AppState) {
         }
     });
     state.status.set("Bench done".into());
+}
+
+/// Part-by-part timing of `variant` on `kind` (see `profile`).
+async fn profile(state: AppState, variant: Variant, kind: super::backend::BackendKind, runs: usize) -> Profile {
+    state.status.set(format!("Bench: profiling {variant}…"));
+    let mut p = Profile { variant: variant.name().into(), backend: kind.id().into(), runs, ..Default::default() };
+    let result = async {
+        let loaded = models::ensure_model(state, variant, kind).await?;
+        let device = super::backend::device(kind).ok_or("no device")?;
+        let size = loaded.preprocessing.size;
+        let (input, _) = loaded.preprocessing.apply(&gradient(size));
+        let x = burn::tensor::Tensor::<4>::from_data(burn::tensor::TensorData::new(input, [1, 3, size, size]), &device);
+        super::profile::profile(&loaded.model, x, runs).await
+    }
+    .await;
+    match result {
+        Ok((sync_ms, rows)) => {
+            p.sync_ms = sync_ms;
+            p.rows = rows;
+        }
+        Err(e) => p.error = Some(e),
+    }
+    p
 }
 
 /// `n` webcam-mode inferences of `variant` in a row, memory sampled every tenth of the way.

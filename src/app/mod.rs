@@ -11,6 +11,7 @@ mod measurements;
 mod memory;
 mod models;
 mod predictions;
+mod profile;
 mod run;
 mod scaling;
 mod test_hooks;

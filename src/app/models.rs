@@ -183,7 +183,11 @@ pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
     // `?silu=sigmoid` keeps x·sigmoid(x) on the CPU too (to measure the difference).
     let exp_silu = kind == BackendKind::Cpu && js::query_param("silu").as_deref() != Some("sigmoid");
-    if exp_silu { model.with_exp_silu() } else { model }
+    let model = if exp_silu { model.with_exp_silu() } else { model };
+    // `?dw=shift` runs depthwise convolutions as shift-and-add (slower on SwiftShader: kept
+    // to time it on other GPUs).
+    let shift_add = js::query_param("dw").as_deref() == Some("shift");
+    if shift_add { model.with_shift_add_depthwise() } else { model }
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {

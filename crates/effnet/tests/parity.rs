@@ -52,8 +52,9 @@ fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet:
     let checkpoint = dir.join(fx["checkpoint"].as_str().unwrap());
     let model = import::load_pytorch(&checkpoint, Some(source), &config, &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    // The CLI's path: batch norms folded, SiLU as x / (1 + e^−x).
-    let model = if fold { model.fold_batch_norms().with_exp_silu() } else { model };
+    // The CLI's path (batch norms folded, SiLU as x / (1 + e^−x)), with the depthwise
+    // convolutions as shift-and-add (the page's WebGPU path) to check that too.
+    let model = if fold { model.fold_batch_norms().with_exp_silu().with_shift_add_depthwise() } else { model };
     let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
     let out = model.forward_with_features(input);
 

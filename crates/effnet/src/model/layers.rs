@@ -4,7 +4,8 @@ use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu6, sigmoid, silu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::ops::PadMode;
+use burn::tensor::{Device, Slice, Tensor};
 
 use crate::config::{Activation, Padding};
 
@@ -46,6 +47,10 @@ pub struct ConvBnAct {
     pub bn: Option<BatchNorm>,
     #[module(skip)]
     pub act: Option<Activation>,
+    /// Run a depthwise convolution as a sum of shifted, per-channel-scaled copies of its input
+    /// ([`depthwise_shift_add`]) instead of burn's grouped convolution.
+    #[module(skip)]
+    pub shift_add: bool,
 }
 
 /// Shape of one [`ConvBnAct`].
@@ -67,7 +72,7 @@ impl ConvBnAct {
             .with_bias(false)
             .init(device);
         let bn = BatchNormConfig::new(spec.out_channels).with_epsilon(eps).init(device);
-        Self { conv, bn: Some(bn), act }
+        Self { conv, bn: Some(bn), act, shift_add: false }
     }
 
     /// The same layer with SiLU computed as `x / (1 + e^−x)` ([`Activation::SiluExp`]).
@@ -75,8 +80,14 @@ impl ConvBnAct {
         Self { act: self.act.map(exp_silu), ..self }
     }
 
+    /// The same layer computing its depthwise convolution with [`depthwise_shift_add`].
+    pub fn with_shift_add(self) -> Self {
+        let depthwise = self.conv.groups > 1 && self.conv.groups == self.conv.weight.dims()[0];
+        Self { shift_add: depthwise, ..self }
+    }
+
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
+        let x = if self.shift_add { depthwise_shift_add(&self.conv, x) } else { self.conv.forward(x) };
         let x = match &self.bn {
             Some(bn) => bn.forward(x),
             None => x,
@@ -107,6 +118,52 @@ impl ConvBnAct {
         self.conv.weight = Param::from_tensor(weight * scale.reshape([out, 1, 1, 1]));
         self.conv.bias = Some(Param::from_tensor(bias));
         self
+    }
+}
+
+/// A depthwise convolution (`groups` = channels, odd square kernel, symmetric or TF-SAME
+/// padding) as `Σ_(i,j) w[:, i, j] · shift_(i,j)(x)`: k² strided slices of the padded input,
+/// each scaled per channel and summed: only element-wise work, 3k² kernels on a GPU without
+/// fusion. Measured on SwiftShader WebGPU it is slower than burn's grouped convolution (B0's
+/// depthwise layers 2.3 s against 0.9 s), so nothing uses it by default; the page's bench can
+/// time it (`?dw=shift`) on other GPUs.
+pub fn depthwise_shift_add(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [_, c, h, w] = x.dims();
+    let [k, _] = conv.kernel_size;
+    let [s, _] = conv.stride;
+    let (ho, wo) = (h.div_ceil(s), w.div_ceil(s));
+    let pads = |size: usize, out: usize| match conv.padding {
+        PaddingConfig2d::Explicit(p, ..) => (p, p),
+        _ => {
+            let total = ((out - 1) * s + k).saturating_sub(size);
+            (total / 2, total - total / 2)
+        }
+    };
+    let ((top, bottom), (left, right)) = (pads(h, ho), pads(w, wo));
+    let padded = x.pad((left, right, top, bottom), PadMode::Constant(0.0));
+    let weight = conv.weight.val();
+    let full = Slice::new(0, None, 1);
+    let mut out: Option<Tensor<4>> = None;
+    for i in 0..k {
+        for j in 0..k {
+            let tap = padded.clone().slice([
+                full,
+                full,
+                Slice::new(i as isize, Some((i + s * (ho - 1) + 1) as isize), s as isize),
+                Slice::new(j as isize, Some((j + s * (wo - 1) + 1) as isize), s as isize),
+            ]);
+            let scale = weight.clone().slice([0..c, 0..1, i..i + 1, j..j + 1]).reshape([1, c, 1, 1]);
+            let term = tap * scale;
+            out = Some(match out {
+                Some(acc) => acc + term,
+                None => term,
+            });
+        }
+    }
+    let out = out.expect("a kernel has at least one tap");
+    match &conv.bias {
+        Some(bias) => out + bias.val().reshape([1, c, 1, 1]),
+        None => out,
     }
 }
 

@@ -58,6 +58,11 @@ impl MbConv {
         }
     }
 
+    /// The depthwise convolution run by [`super::layers::depthwise_shift_add`].
+    pub fn with_shift_add_depthwise(self) -> Self {
+        Self { depthwise: self.depthwise.with_shift_add(), ..self }
+    }
+
     /// Every batch norm folded into its convolution ([`ConvBnAct::fold`]).
     pub fn fold(self) -> Self {
         Self {
@@ -69,19 +74,59 @@ impl MbConv {
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let mut x = input.clone();
-        if let Some(expand) = &self.expand {
-            x = expand.forward(x);
+        let x = Part::ALL.into_iter().fold(input.clone(), |x, part| self.forward_part(part, x));
+        self.finish(x, input)
+    }
+
+    /// One operation of the block (the identity for a part the block lacks). Running
+    /// [`Part::ALL`] in order and then [`MbConv::finish`] is [`MbConv::forward`]; the page's
+    /// profiler times each part.
+    pub fn forward_part(&self, part: Part, x: Tensor<4>) -> Tensor<4> {
+        match (part, &self.expand, &self.se) {
+            (Part::Expand, Some(expand), _) => expand.forward(x),
+            (Part::Depthwise, _, _) => self.depthwise.forward(x),
+            (Part::SqueezeExcite, _, Some(se)) => se.forward(x),
+            (Part::Project, _, _) => self.project.forward(x),
+            _ => x,
         }
-        x = self.depthwise.forward(x);
-        if let Some(se) = &self.se {
-            x = se.forward(x);
+    }
+
+    /// Whether the block has `part`.
+    pub fn has_part(&self, part: Part) -> bool {
+        match part {
+            Part::Expand => self.expand.is_some(),
+            Part::SqueezeExcite => self.se.is_some(),
+            Part::Depthwise | Part::Project => true,
         }
-        x = self.project.forward(x);
-        if self.residual {
-            drop_path(x, self.drop_path) + input
-        } else {
-            x
+    }
+
+    /// The shortcut: `x + input` when the block has one, else `x`.
+    pub fn finish(&self, x: Tensor<4>, input: Tensor<4>) -> Tensor<4> {
+        if self.residual { drop_path(x, self.drop_path) + input } else { x }
+    }
+}
+
+/// The operations of an [`MbConv`], in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// 1×1 expansion convolution (+ folded or separate batch norm, activation).
+    Expand,
+    /// k×k depthwise convolution (+ batch norm, activation).
+    Depthwise,
+    SqueezeExcite,
+    /// 1×1 projection convolution (+ batch norm).
+    Project,
+}
+
+impl Part {
+    pub const ALL: [Part; 4] = [Part::Expand, Part::Depthwise, Part::SqueezeExcite, Part::Project];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Expand => "expand 1×1",
+            Part::Depthwise => "depthwise k×k",
+            Part::SqueezeExcite => "squeeze-excite",
+            Part::Project => "project 1×1",
         }
     }
 }

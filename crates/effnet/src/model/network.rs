@@ -83,6 +83,13 @@ impl EfficientNet {
         }
     }
 
+    /// The same network with its depthwise convolutions computed as sums of shifted copies
+    /// ([`crate::model::depthwise_shift_add`]), an alternative to burn's grouped convolution
+    /// for benchmarks (slower on SwiftShader).
+    pub fn with_shift_add_depthwise(self) -> Self {
+        Self { blocks: self.blocks.into_iter().map(MbConv::with_shift_add_depthwise).collect(), ..self }
+    }
+
     /// Whether the batch norms are folded (see [`EfficientNet::fold_batch_norms`]).
     pub fn is_folded(&self) -> bool {
         self.stem.bn.is_none()
