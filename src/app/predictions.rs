@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::AppState;
-use super::cam_overlay::{CamControls, CropView};
+use super::cam_overlay::{CamControls, CropView, shown_class};
 
 fn ms(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.0} ms"))
@@ -50,8 +50,12 @@ pub fn Predictions() -> impl IntoView {
                                             .map(|(i, p)| {
                                                 let pct = p.prob * 100.0;
                                                 let class = p.index;
+                                                let cams = r.cams.clone();
                                                 let chosen = move || {
-                                                    state.cam.with(|s| s.class.unwrap_or(usize::MAX)) == class
+                                                    state.cam.with(|s| {
+                                                        s.enabled
+                                                            && cams.as_ref().and_then(|c| shown_class(s, c)) == Some(class)
+                                                    })
                                                 };
                                                 view! {
                                                     <li
