@@ -109,18 +109,9 @@ pub fn gradient(size: usize) -> RgbImage {
 }
 
 fn stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
-    if values.is_empty() {
-        return (None, None, None);
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (Some(median), Some(v[0]), Some(v[n - 1]))
+    let min = values.iter().copied().reduce(f64::min);
+    let max = values.iter().copied().reduce(f64::max);
+    (models::median(values), min, max)
 }
 
 /// Runs the bench (called once the manifest is read and the backend has started).
