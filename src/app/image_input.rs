@@ -1,6 +1,8 @@
-//! Still images: file picker, drag-and-drop anywhere, paste, and the bundled samples. The
-//! browser decodes (createImageBitmap, EXIF orientation applied, no colour conversion), a 2D
-//! canvas hands the pixels over, the core crate preprocesses.
+//! Still images: file picker, drag-and-drop anywhere, paste, and the bundled samples. JPEGs
+//! are decoded by the core crate's decoder, the CLI's, so the page sees the very pixels
+//! `effnet classify` does (browsers' JPEG decoders differ in their last bits); every other
+//! format, and JPEGs too large to read whole, by the browser (createImageBitmap, EXIF
+//! orientation applied, no colour conversion) through a 2D canvas. The core crate preprocesses.
 
 use std::rc::Rc;
 
@@ -55,14 +57,21 @@ pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
     let buffer = JsFuture::from(blob.array_buffer())
         .await
         .map_err(|e| format!("cannot read the file: {}", js::error_text(&e)))?;
-    let head = Uint8Array::new(&buffer);
-    if head.length() >= 3
-        && head.get_index(0) == 0xFF
-        && head.get_index(1) == 0xD8
-        && !effnet::jpeg::is_complete(&head.to_vec())
-    {
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    let jpeg = bytes.len() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8;
+    if jpeg && !effnet::jpeg::is_complete(&bytes) {
         return Err("this JPEG is truncated (it ends before its image data does)".into());
     }
+    if jpeg
+        && let Some((w, h)) = effnet::image_file::dimensions(&bytes)
+        && w.max(h) <= MAX_SIDE
+        && (w as u64) * (h as u64) <= MAX_PIXELS
+    {
+        let image = effnet::image_file::decode_image(&bytes)?;
+        let original = (image.width as u32, image.height as u32);
+        return Ok(Decoded { image, original, downscaled: false });
+    }
+    drop(bytes);
     let window = js::window();
     let promise = window
         .create_image_bitmap_with_blob_and_image_bitmap_options(blob, &bitmap_options())

@@ -54,8 +54,8 @@ test("starts on WebGPU without console errors and shows every variant's numbers"
   assert.deepEqual(errors, []);
 });
 
-test("a real photo on WebGPU gives the CLI's top-5 (Lite0, probabilities within 1e-3)", async () => {
-  for (const photo of ["coffee.png", "chelsea.png"]) {
+test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabilities within 1e-3)", async () => {
+  for (const photo of ["coffee.png", "chelsea.png", "rocket.jpg"]) {
     const s = await clickSample(photo);
     assert.equal(s.error, null, s.error);
     assert.equal(s.lastResult.backend, "webgpu");

@@ -1,4 +1,5 @@
-//! Reading image files natively (the page decodes with the browser instead).
+//! Reading image files: the CLI's decoder, which the page also uses for JPEGs (other formats it
+//! leaves to the browser).
 
 use std::path::Path;
 
@@ -6,8 +7,15 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::preprocess::RgbImage;
 
+/// Width and height from an image's header, without decoding it.
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let format = image::guess_format(bytes).ok()?;
+    ImageReader::with_format(std::io::Cursor::new(bytes), format).into_dimensions().ok()
+}
+
 /// Decodes an image file into RGB (EXIF orientation applied, alpha dropped), or says plainly
 /// what is wrong with it: empty, not an image, truncated or corrupt, too large.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn read_image(path: &Path) -> Result<RgbImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     decode_image(&bytes).map_err(|e| format!("{}: {e}", path.display()))

@@ -18,7 +18,7 @@ pub mod weights;
 
 #[cfg(feature = "native")]
 pub mod cli;
-#[cfg(feature = "native")]
+#[cfg(feature = "decode")]
 pub mod image_file;
 
 pub use config::{EfficientNetConfig, Family, Padding, Variant};
