@@ -15,7 +15,6 @@ pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 
 /// Decodes an image file into RGB (EXIF orientation applied, alpha dropped), or says plainly
 /// what is wrong with it: empty, not an image, truncated or corrupt, too large.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn read_image(path: &Path) -> Result<RgbImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     decode_image(&bytes).map_err(|e| format!("{}: {e}", path.display()))

@@ -4,7 +4,7 @@
 //! initialisation) and times it on this device.
 
 use effnet::config::{ALPHA, BETA, GAMMA};
-use effnet::preprocess::{Interpolation, Preprocessing};
+use effnet::weights::Source;
 use effnet::{EfficientNetConfig, Family, Variant};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -75,7 +75,8 @@ pub fn Explorer() -> impl IntoView {
         spawn_local(async move {
             js::sleep(0).await;
             let res = config.resolution;
-            let preprocessing = Preprocessing::imagenet(res, (res as f64 / 0.875).floor() as usize, Interpolation::Bicubic);
+            // As torchvision-style weights for a configuration that is not a preset would be fed.
+            let preprocessing = Source::Torchvision.preprocessing(&config, None);
             let loaded = Loaded::new(models::for_backend(config.init(&device), kind), preprocessing, None);
             let image = inference::current_image().map(|(i, _)| i).unwrap_or_else(|| std::rc::Rc::new(bench::gradient(res)));
             let mut times = Vec::new();
