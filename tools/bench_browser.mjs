@@ -13,7 +13,7 @@
 // squeeze-excite, projection, shortcut, head) with a readback after each part, and the table
 // gets a section per backend saying where the time goes.
 // --soak N: after the timings, the page runs the first variant N more times in a row the way the
-// webcam does and samples its memory (wasm linear memory, JS heap) every tenth of the way; the
+// webcam does and samples its memory (wasm linear memory, JS heap, burn's GPU pools on WebGPU) every tenth of the way; the
 // table gets a memory section. --page passes extra query parameters to the burn page (e.g.
 // `silu=sigmoid` to time the CPU path with x·sigmoid(x) instead of x / (1 + e^−x)).
 //
@@ -164,18 +164,23 @@ if (peerResults.length) {
 }
 const mb = (b) => (b == null ? "–" : (b / 2 ** 20).toFixed(1));
 if (results.some((r) => r.rows?.some((row) => row.memory))) {
-  lines.push(``, `Memory after the warm runs (what a page can see: wasm linear memory, which holds the CPU backend's tensors, and Chromium's JS heap; WebGPU buffers live in the GPU process and are not visible):`, ``,
-    `| Variant | Backend | wasm memory MB | JS heap MB |`, `|---|---|---:|---:|`);
+  lines.push(``, `Memory after the warm runs (steady state, the model loaded): wasm linear memory (holds the CPU backend's tensors), Chromium's JS heap, and on WebGPU burn's GPU memory pools (bytes in live tensors, weights included, and bytes reserved from the GPU; the browser's own GPU-process overhead is not visible to a page):`, ``,
+    `| Variant | Backend | wasm memory MB | JS heap MB | GPU in use MB | GPU reserved MB |`, `|---|---|---:|---:|---:|---:|`);
   for (const r of results) for (const row of r.rows ?? []) {
-    if (row.memory) lines.push(`| ${row.variant} | ${r.backend} | ${mb(row.memory.wasm_bytes)} | ${mb(row.memory.js_heap_bytes)} |`);
+    const m = row.memory;
+    if (m) lines.push(`| ${row.variant} | ${r.backend} | ${mb(m.wasm_bytes)} | ${mb(m.js_heap_bytes)} | ${mb(m.gpu_in_use_bytes)} | ${mb(m.gpu_reserved_bytes)} |`);
   }
 }
 for (const r of results.filter((r) => r.soak)) {
   const k = r.soak;
+  const first = k.samples[0], last = k.samples.at(-1);
+  const gpu = first?.gpu_reserved_bytes == null ? "" :
+    `; GPU pools in use ${mb(first.gpu_in_use_bytes)} → ${mb(last.gpu_in_use_bytes)} MB (growth ${mb(k.gpu_in_use_growth_bytes)} MB), ` +
+    `reserved ${mb(first.gpu_reserved_bytes)} → ${mb(last.gpu_reserved_bytes)} MB (growth ${mb(k.gpu_reserved_growth_bytes)} MB)`;
   lines.push(``, `Soak on ${r.backend}: ${k.runs} of ${k.asked} webcam-mode runs of ${k.variant} in a row (after 10 warm-up runs; activation maps on), ` +
-    `${k.failures} failed, median ${fmt(k.median_ms)} ms; wasm memory ${mb(k.samples[0]?.wasm_bytes)} → ${mb(k.samples.at(-1)?.wasm_bytes)} MB ` +
-    `(growth ${mb(k.wasm_growth_bytes)} MB), JS heap ${mb(k.samples[0]?.js_heap_bytes)} → ${mb(k.samples.at(-1)?.js_heap_bytes)} MB (growth ${mb(k.js_heap_growth_bytes)} MB).`,
-    `Samples (run: wasm MB / JS heap MB): ${k.samples.map((x) => `${x.run}: ${mb(x.wasm_bytes)}/${mb(x.js_heap_bytes)}`).join(", ")}.`);
+    `${k.failures} failed, median ${fmt(k.median_ms)} ms; wasm memory ${mb(first?.wasm_bytes)} → ${mb(last?.wasm_bytes)} MB ` +
+    `(growth ${mb(k.wasm_growth_bytes)} MB), JS heap ${mb(first?.js_heap_bytes)} → ${mb(last?.js_heap_bytes)} MB (growth ${mb(k.js_heap_growth_bytes)} MB)${gpu}.`,
+    `Samples (run: wasm MB / JS heap MB${gpu ? " / GPU reserved MB" : ""}): ${k.samples.map((x) => `${x.run}: ${mb(x.wasm_bytes)}/${mb(x.js_heap_bytes)}${gpu ? `/${mb(x.gpu_reserved_bytes)}` : ""}`).join(", ")}.`);
 }
 for (const r of results.filter((r) => r.profile)) {
   const p = r.profile;

@@ -67,6 +67,9 @@ pub struct Soak {
     /// Last sample minus the first (taken after the warm-up).
     pub wasm_growth_bytes: Option<f64>,
     pub js_heap_growth_bytes: Option<f64>,
+    /// The same for burn's GPU pools (WebGPU only).
+    pub gpu_in_use_growth_bytes: Option<f64>,
+    pub gpu_reserved_growth_bytes: Option<f64>,
     pub done: bool,
 }
 
@@ -210,7 +213,7 @@ pub async fn run(state: AppState) {
                 }
                 (row.warm_median_ms, row.warm_min_ms, row.warm_max_ms) = stats(&warm);
                 row.runs = warm.len();
-                row.memory = Some(memory::sample(0));
+                row.memory = Some(memory::sample(0, kind));
             }
         }
         state
@@ -226,7 +229,7 @@ pub async fn run(state: AppState) {
     if let Some(n) = js::query_param("soak").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
         && let Some(&variant) = list.first()
     {
-        soak(state, variant, n).await;
+        soak(state, variant, kind, n).await;
     }
     state.bench.update(|b| {
         if let Some(b) = b {
@@ -260,7 +263,7 @@ async fn profile(state: AppState, variant: Variant, kind: super::backend::Backen
 }
 
 /// `n` webcam-mode inferences of `variant` in a row, memory sampled every tenth of the way.
-async fn soak(state: AppState, variant: Variant, n: usize) {
+async fn soak(state: AppState, variant: Variant, kind: super::backend::BackendKind, n: usize) {
     inference::bump_generation();
     state.variant.set(variant);
     state.cam.update(|c| c.enabled = true);
@@ -273,7 +276,7 @@ async fn soak(state: AppState, variant: Variant, n: usize) {
     let mut times = Vec::with_capacity(n);
     for i in 0..warm_up + n {
         if i == warm_up {
-            soak.samples.push(memory::sample(0));
+            soak.samples.push(memory::sample(0, kind));
         }
         state.status.set(format!("Bench: soak {variant}, run {} of {n}", i.saturating_sub(warm_up)));
         match inference::classify(state, frames[i % 2].clone(), "soak".into(), InputKind::Webcam).await {
@@ -284,7 +287,7 @@ async fn soak(state: AppState, variant: Variant, n: usize) {
         let done = i + 1 - warm_up.min(i + 1);
         if i >= warm_up && (done % every == 0 || done == n) {
             soak.runs = done;
-            soak.samples.push(memory::sample(done));
+            soak.samples.push(memory::sample(done, kind));
             publish(&soak);
         }
     }
@@ -292,6 +295,8 @@ async fn soak(state: AppState, variant: Variant, n: usize) {
     if let (Some(first), Some(last)) = (soak.samples.first(), soak.samples.last()) {
         soak.wasm_growth_bytes = Some(last.wasm_bytes - first.wasm_bytes);
         soak.js_heap_growth_bytes = last.js_heap_bytes.zip(first.js_heap_bytes).map(|(a, b)| a - b);
+        soak.gpu_in_use_growth_bytes = last.gpu_in_use_bytes.zip(first.gpu_in_use_bytes).map(|(a, b)| a - b);
+        soak.gpu_reserved_growth_bytes = last.gpu_reserved_bytes.zip(first.gpu_reserved_bytes).map(|(a, b)| a - b);
     }
     soak.done = true;
     publish(&soak);

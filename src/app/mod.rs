@@ -4,6 +4,7 @@ mod backend;
 mod bench;
 mod cam_overlay;
 mod compare;
+mod depthwise_gpu;
 mod image_input;
 mod inference;
 mod js;

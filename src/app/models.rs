@@ -8,10 +8,12 @@ use std::rc::Rc;
 
 use effnet::preprocess::Preprocessing;
 use effnet::weights::{Source, web};
+use effnet::model::DepthwiseImpl;
 use effnet::{EfficientNet, Variant};
 use leptos::prelude::*;
 
 use super::backend::{self, BackendKind};
+use super::depthwise_gpu;
 use super::weights::{self, ManifestState, Origin};
 use super::{AppState, js};
 
@@ -176,18 +178,23 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
 }
 
 /// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
-/// written by `effnet convert` are folded already), and on the CPU SiLU as x / (1 + e^−x)
-/// (Flex's exp is faster than its sigmoid; on a GPU without fusion it would be more kernels).
-/// `?silu=sigmoid` in the address keeps x·sigmoid(x) everywhere, for benchmarks.
+/// written by `effnet convert` are folded already); on WebGPU the depthwise layers run the page's
+/// own kernel (convolution, bias and activation in one pass, [`depthwise_gpu`]); on the CPU
+/// SiLU is x / (1 + e^−x) (Flex's exp is faster than its sigmoid).
+///
+/// Bench knobs in the address: `?silu=sigmoid` keeps x·sigmoid(x) on the CPU; `?dw=grouped`
+/// runs burn's grouped convolution instead of the WebGPU kernel, `?dw=shift` the shift-and-add
+/// formulation (slower on SwiftShader, kept to time it on other GPUs).
 pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
-    // `?silu=sigmoid` keeps x·sigmoid(x) on the CPU too (to measure the difference).
     let exp_silu = kind == BackendKind::Cpu && js::query_param("silu").as_deref() != Some("sigmoid");
     let model = if exp_silu { model.with_exp_silu() } else { model };
-    // `?dw=shift` runs depthwise convolutions as shift-and-add (slower on SwiftShader: kept
-    // to time it on other GPUs).
-    let shift_add = js::query_param("dw").as_deref() == Some("shift");
-    if shift_add { model.with_shift_add_depthwise() } else { model }
+    let depthwise = match (js::query_param("dw").as_deref(), kind) {
+        (Some("shift"), _) => DepthwiseImpl::ShiftAdd,
+        (Some("grouped"), _) | (_, BackendKind::Cpu) => DepthwiseImpl::Grouped,
+        (_, BackendKind::WebGpu) => depthwise_gpu::KERNEL,
+    };
+    model.with_depthwise(depthwise)
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {

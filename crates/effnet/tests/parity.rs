@@ -5,6 +5,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use effnet::config::{EfficientNetConfig, Family, Padding};
+use effnet::model::DepthwiseImpl;
 use effnet::weights::{Source, import};
 use serde_json::Value;
 
@@ -53,8 +54,8 @@ fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet:
     let model = import::load_pytorch(&checkpoint, Some(source), &config, &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     // The CLI's path (batch norms folded, SiLU as x / (1 + e^−x)), with the depthwise
-    // convolutions as shift-and-add (the page's WebGPU path) to check that too.
-    let model = if fold { model.fold_batch_norms().with_exp_silu().with_shift_add_depthwise() } else { model };
+    // convolutions as shift-and-add (the page's `?dw=shift` bench option) to check that too.
+    let model = if fold { model.fold_batch_norms().with_exp_silu().with_depthwise(DepthwiseImpl::ShiftAdd) } else { model };
     let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
     let out = model.forward_with_features(input);
 

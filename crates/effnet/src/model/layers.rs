@@ -47,10 +47,47 @@ pub struct ConvBnAct {
     pub bn: Option<BatchNorm>,
     #[module(skip)]
     pub act: Option<Activation>,
-    /// Run a depthwise convolution as a sum of shifted, per-channel-scaled copies of its input
-    /// ([`depthwise_shift_add`]) instead of burn's grouped convolution.
+    /// How a depthwise convolution is computed (anything but [`DepthwiseImpl::Grouped`] only
+    /// on depthwise layers).
     #[module(skip)]
-    pub shift_add: bool,
+    pub depthwise: DepthwiseImpl,
+}
+
+/// How a depthwise [`ConvBnAct`] computes its convolution.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum DepthwiseImpl {
+    /// burn's grouped convolution.
+    #[default]
+    Grouped,
+    /// [`depthwise_shift_add`]: shifted, per-channel-scaled copies of the input, summed.
+    ShiftAdd,
+    /// A kernel supplied from outside the core (the page's CubeCL kernel on WebGPU) that computes
+    /// convolution, bias and activation in one pass. Used on folded layers only; a kernel that
+    /// cannot take the call hands the input back and burn's grouped convolution runs instead.
+    Kernel(DepthwiseKernel),
+}
+
+/// See [`DepthwiseImpl::Kernel`]: `Ok(activation(conv(x) + bias))` or `Err(x)` to decline.
+pub type DepthwiseKernel = fn(Tensor<4>, &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>>;
+
+/// Everything a [`DepthwiseKernel`] needs: output `[n, c, out_h, out_w]` where
+/// `out[n, c, y, x] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · in[n, c, y·stride + i − pad_top,
+/// x·stride + j − pad_left])`, reads outside the input counting as zero.
+#[derive(Debug, Clone)]
+pub struct DepthwiseCall {
+    /// `[channels, 1, k, k]`.
+    pub weight: Tensor<4>,
+    /// `[channels]`.
+    pub bias: Tensor<1>,
+    pub kernel: usize,
+    pub stride: usize,
+    /// Zero rows above and columns left of the input (those below and right follow from the
+    /// output size).
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub act: Option<Activation>,
 }
 
 /// Shape of one [`ConvBnAct`].
@@ -72,7 +109,7 @@ impl ConvBnAct {
             .with_bias(false)
             .init(device);
         let bn = BatchNormConfig::new(spec.out_channels).with_epsilon(eps).init(device);
-        Self { conv, bn: Some(bn), act, shift_add: false }
+        Self { conv, bn: Some(bn), act, depthwise: DepthwiseImpl::Grouped }
     }
 
     /// The same layer with SiLU computed as `x / (1 + e^−x)` ([`Activation::SiluExp`]).
@@ -80,14 +117,50 @@ impl ConvBnAct {
         Self { act: self.act.map(exp_silu), ..self }
     }
 
-    /// The same layer computing its depthwise convolution with [`depthwise_shift_add`].
-    pub fn with_shift_add(self) -> Self {
-        let depthwise = self.conv.groups > 1 && self.conv.groups == self.conv.weight.dims()[0];
-        Self { shift_add: depthwise, ..self }
+    /// Whether this is a depthwise layer (one filter per channel).
+    pub fn is_depthwise(&self) -> bool {
+        self.conv.groups > 1 && self.conv.groups == self.conv.weight.dims()[0]
+    }
+
+    /// The same layer computing its convolution with `depthwise` if it is a depthwise layer.
+    pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
+        let depthwise = if self.is_depthwise() { depthwise } else { DepthwiseImpl::Grouped };
+        Self { depthwise, ..self }
+    }
+
+    /// The call a [`DepthwiseKernel`] gets for input `x`; `None` before folding.
+    pub fn depthwise_call(&self, x: &Tensor<4>) -> Option<DepthwiseCall> {
+        let bias = self.conv.bias.as_ref()?.val();
+        if self.bn.is_some() || !self.is_depthwise() {
+            return None;
+        }
+        let [_, _, h, w] = x.dims();
+        let geometry = DepthwiseGeometry::new(&self.conv, h, w);
+        Some(DepthwiseCall {
+            weight: self.conv.weight.val(),
+            bias,
+            kernel: geometry.kernel,
+            stride: geometry.stride,
+            pad_top: geometry.top,
+            pad_left: geometry.left,
+            out_h: geometry.out_h,
+            out_w: geometry.out_w,
+            act: self.act,
+        })
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = if self.shift_add { depthwise_shift_add(&self.conv, x) } else { self.conv.forward(x) };
+        let x = match self.depthwise {
+            DepthwiseImpl::Grouped => self.conv.forward(x),
+            DepthwiseImpl::ShiftAdd => depthwise_shift_add(&self.conv, x),
+            DepthwiseImpl::Kernel(kernel) => match self.depthwise_call(&x) {
+                Some(call) => match kernel(x, &call) {
+                    Ok(out) => return out,
+                    Err(x) => self.conv.forward(x),
+                },
+                None => self.conv.forward(x),
+            },
+        };
         let x = match &self.bn {
             Some(bn) => bn.forward(x),
             None => x,
@@ -129,17 +202,8 @@ impl ConvBnAct {
 /// time it (`?dw=shift`) on other GPUs.
 pub fn depthwise_shift_add(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let [_, c, h, w] = x.dims();
-    let [k, _] = conv.kernel_size;
-    let [s, _] = conv.stride;
-    let (ho, wo) = (h.div_ceil(s), w.div_ceil(s));
-    let pads = |size: usize, out: usize| match conv.padding {
-        PaddingConfig2d::Explicit(p, ..) => (p, p),
-        _ => {
-            let total = ((out - 1) * s + k).saturating_sub(size);
-            (total / 2, total - total / 2)
-        }
-    };
-    let ((top, bottom), (left, right)) = (pads(h, ho), pads(w, wo));
+    let DepthwiseGeometry { kernel: k, stride: s, top, bottom, left, right, out_h: ho, out_w: wo } =
+        DepthwiseGeometry::new(conv, h, w);
     let padded = x.pad((left, right, top, bottom), PadMode::Constant(0.0));
     let weight = conv.weight.val();
     let full = Slice::new(0, None, 1);
@@ -164,6 +228,36 @@ pub fn depthwise_shift_add(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     match &conv.bias {
         Some(bias) => out + bias.val().reshape([1, c, 1, 1]),
         None => out,
+    }
+}
+
+/// Kernel, stride, zero padding on each side and output size of a depthwise convolution (odd
+/// square kernel, symmetric or TF-SAME padding) over an `h × w` input.
+struct DepthwiseGeometry {
+    kernel: usize,
+    stride: usize,
+    top: usize,
+    bottom: usize,
+    left: usize,
+    right: usize,
+    out_h: usize,
+    out_w: usize,
+}
+
+impl DepthwiseGeometry {
+    fn new(conv: &Conv2d, h: usize, w: usize) -> Self {
+        let [kernel, _] = conv.kernel_size;
+        let [stride, _] = conv.stride;
+        let (out_h, out_w) = (h.div_ceil(stride), w.div_ceil(stride));
+        let pads = |size: usize, out: usize| match conv.padding {
+            PaddingConfig2d::Explicit(p, ..) => (p, p),
+            _ => {
+                let total = ((out - 1) * stride + kernel).saturating_sub(size);
+                (total / 2, total - total / 2)
+            }
+        };
+        let ((top, bottom), (left, right)) = (pads(h, out_h), pads(w, out_w));
+        Self { kernel, stride, top, bottom, left, right, out_h, out_w }
     }
 }
 

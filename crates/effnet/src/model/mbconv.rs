@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 
-use super::layers::{ConvBnAct, ConvSpec, SqueezeExcite};
+use super::layers::{ConvBnAct, ConvSpec, DepthwiseImpl, SqueezeExcite};
 use crate::config::{BlockSpec, EfficientNetConfig};
 
 /// Expansion (skipped when the ratio is 1), depthwise convolution, optional SE, projection,
@@ -58,9 +58,9 @@ impl MbConv {
         }
     }
 
-    /// The depthwise convolution run by [`super::layers::depthwise_shift_add`].
-    pub fn with_shift_add_depthwise(self) -> Self {
-        Self { depthwise: self.depthwise.with_shift_add(), ..self }
+    /// The depthwise convolution computed by `depthwise` (see [`DepthwiseImpl`]).
+    pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
+        Self { depthwise: self.depthwise.with_depthwise(depthwise), ..self }
     }
 
     /// Every batch norm folded into its convolution ([`ConvBnAct::fold`]).

@@ -5,6 +5,6 @@ mod layers;
 mod mbconv;
 mod network;
 
-pub use layers::{ConvBnAct, SqueezeExcite, depthwise_shift_add};
+pub use layers::{ConvBnAct, DepthwiseCall, DepthwiseImpl, DepthwiseKernel, SqueezeExcite, depthwise_shift_add};
 pub use mbconv::{MbConv, Part};
 pub use network::{EfficientNet, Output};

@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{ConvBnAct, ConvSpec, global_avg_pool};
+use super::layers::{ConvBnAct, ConvSpec, DepthwiseImpl, global_avg_pool};
 use super::mbconv::MbConv;
 use crate::config::EfficientNetConfig;
 
@@ -83,11 +83,11 @@ impl EfficientNet {
         }
     }
 
-    /// The same network with its depthwise convolutions computed as sums of shifted copies
-    /// ([`crate::model::depthwise_shift_add`]), an alternative to burn's grouped convolution
-    /// for benchmarks (slower on SwiftShader).
-    pub fn with_shift_add_depthwise(self) -> Self {
-        Self { blocks: self.blocks.into_iter().map(MbConv::with_shift_add_depthwise).collect(), ..self }
+    /// The same network with its depthwise convolutions computed by `depthwise`: burn's grouped
+    /// convolution (the default), sums of shifted copies ([`crate::model::depthwise_shift_add`],
+    /// slower on SwiftShader, kept for benchmarks) or a backend's own kernel.
+    pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
+        Self { blocks: self.blocks.into_iter().map(|b| b.with_depthwise(depthwise)).collect(), ..self }
     }
 
     /// Whether the batch norms are folded (see [`EfficientNet::fold_batch_norms`]).

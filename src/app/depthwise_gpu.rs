@@ -1,0 +1,143 @@
+//! A dedicated WebGPU kernel (CubeCL) for the depthwise layers: convolution, bias and activation
+//! in one pass, one invocation per output value, plugged into the core through
+//! [`DepthwiseImpl::Kernel`].
+//!
+//! Without autotune, burn runs a grouped convolution through its general direct-convolution
+//! kernel and the activation as separate element-wise kernels (two for SiLU: sigmoid, then the
+//! product), each a full pass over the largest tensors of the network. This kernel reads each
+//! input value k² times from cache and writes the activated result once, channels-last (the
+//! layout burn's next 1×1 convolution wants), handed back as an NCHW view.
+//!
+//! It declines (and burn's grouped convolution runs) for anything but f32 tensors on burn's
+//! CubeCL backend.
+
+use burn::backend::Cube;
+use burn::backend::cubecl::dtype_to_storage_type;
+use burn::backend::wgpu::CubeTensor;
+use burn::tensor::{DType, Shape, Tensor as BurnTensor};
+use burn_cubecl::kernel::untile;
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use cubecl::{calculate_cube_count_elemwise, prelude::*};
+use effnet::config::Activation;
+use effnet::model::{DepthwiseCall, DepthwiseImpl};
+
+/// The kernel as the core takes it.
+pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(depthwise_bias_act);
+
+/// `output[n, y, x, c] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · input[n, c, y·s + i − top, x·s + j − left])`.
+#[cube(launch)]
+fn depthwise_kernel<F: Float>(
+    input: &Tensor<F>,
+    weight: &Tensor<F>,
+    bias: &Tensor<F>,
+    output: &mut Tensor<F>,
+    pad_top: u32,
+    pad_left: u32,
+    #[comptime] kernel: u32,
+    #[comptime] stride: u32,
+    #[comptime] silu: bool,
+    #[comptime] relu6: bool,
+    #[define(F)] _dtype: ElemType,
+) {
+    if ABSOLUTE_POS >= output.len() {
+        terminate!();
+    }
+    let channels = output.shape(3);
+    let out_w = output.shape(2);
+    let out_h = output.shape(1);
+    let c = ABSOLUTE_POS % channels;
+    let rest = ABSOLUTE_POS / channels;
+    let x = rest % out_w;
+    let rest = rest / out_w;
+    let y = rest % out_h;
+    let n = rest / out_h;
+
+    let h = input.shape(2) as i32;
+    let w = input.shape(3) as i32;
+    let base = n * input.stride(0) + c * input.stride(1);
+    let row = input.stride(2);
+    let col = input.stride(3);
+    let w_base = c * weight.stride(0);
+    let w_row = weight.stride(2);
+    let w_col = weight.stride(3);
+    let y0 = (y * stride as usize) as i32 - pad_top as i32;
+    let x0 = (x * stride as usize) as i32 - pad_left as i32;
+
+    let mut sum = bias[c * bias.stride(0)];
+    #[unroll]
+    for i in 0..kernel {
+        let iy = y0 + i as i32;
+        if iy >= 0 && iy < h {
+            #[unroll]
+            for j in 0..kernel {
+                let ix = x0 + j as i32;
+                if ix >= 0 && ix < w {
+                    sum += input[base + iy as usize * row + ix as usize * col]
+                        * weight[w_base + i as usize * w_row + j as usize * w_col];
+                }
+            }
+        }
+    }
+    if silu {
+        sum = sum / (F::new(1.0) + (-sum).exp());
+    }
+    if relu6 {
+        if sum < F::new(0.0) {
+            sum = F::new(0.0);
+        }
+        if sum > F::new(6.0) {
+            sum = F::new(6.0);
+        }
+    }
+    output[ABSOLUTE_POS] = sum;
+}
+
+fn cube_tensor<const D: usize>(t: &BurnTensor<D>) -> Option<CubeTensor> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    t.clone().try_into_primitive::<Cube>().ok().map(untile)
+}
+
+/// [`effnet::model::DepthwiseKernel`] on burn's CubeCL backend.
+fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTensor<4>, BurnTensor<4>> {
+    let (Some(input), Some(weight), Some(bias)) =
+        (cube_tensor(&x), cube_tensor(&call.weight), cube_tensor(&call.bias))
+    else {
+        return Err(x);
+    };
+    let [n, c, _, _] = x.dims();
+    let (silu, relu6) = match call.act {
+        Some(Activation::Silu | Activation::SiluExp) => (true, false),
+        Some(Activation::Relu6) => (false, true),
+        None => (false, false),
+    };
+    let client = input.client.clone();
+    let output = empty_device_dtype(
+        client.clone(),
+        input.device.clone(),
+        Shape::new([n, call.out_h, call.out_w, c]),
+        input.dtype,
+    );
+    let elements = n * call.out_h * call.out_w * c;
+    let cube_dim = CubeDim::new(&client, elements);
+    let cube_count = calculate_cube_count_elemwise(&client, elements, cube_dim);
+    let dtype = dtype_to_storage_type(input.dtype);
+    depthwise_kernel::launch(
+        &client,
+        cube_count,
+        cube_dim,
+        input.into_tensor_arg(),
+        weight.into_tensor_arg(),
+        bias.into_tensor_arg(),
+        output.clone().into_tensor_arg(),
+        call.pad_top as u32,
+        call.pad_left as u32,
+        call.kernel as u32,
+        call.stride as u32,
+        silu,
+        relu6,
+        dtype,
+    );
+    Ok(BurnTensor::<4>::from_primitive::<Cube>(output).permute([0, 3, 1, 2]))
+}
