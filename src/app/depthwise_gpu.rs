@@ -11,6 +11,8 @@
 //! It declines (and burn's grouped convolution runs) for anything but f32 tensors on burn's
 //! CubeCL backend.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use burn::backend::Cube;
 use burn::backend::cubecl::dtype_to_storage_type;
 use burn::backend::wgpu::CubeTensor;
@@ -23,6 +25,15 @@ use effnet::model::{DepthwiseCall, DepthwiseImpl};
 
 /// The kernel as the core takes it.
 pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(depthwise_bias_act);
+
+static LAUNCHED: AtomicU32 = AtomicU32::new(0);
+static DECLINED: AtomicU32 = AtomicU32::new(0);
+
+/// How many depthwise layers this kernel has run and declined since the page started
+/// (published in `window.__effnet.depthwise`, so tests can see that it is really in use).
+pub fn counts() -> (u32, u32) {
+    (LAUNCHED.load(Ordering::Relaxed), DECLINED.load(Ordering::Relaxed))
+}
 
 /// `output[n, y, x, c] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · input[n, c, y·s + i − top, x·s + j − left])`.
 #[cube(launch)]
@@ -104,6 +115,7 @@ fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTens
     let (Some(input), Some(weight), Some(bias)) =
         (cube_tensor(&x), cube_tensor(&call.weight), cube_tensor(&call.bias))
     else {
+        DECLINED.fetch_add(1, Ordering::Relaxed);
         return Err(x);
     };
     let [n, c, _, _] = x.dims();
@@ -139,5 +151,6 @@ fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTens
         relu6,
         dtype,
     );
+    LAUNCHED.fetch_add(1, Ordering::Relaxed);
     Ok(BurnTensor::<4>::from_primitive::<Cube>(output).permute([0, 3, 1, 2]))
 }

@@ -75,6 +75,8 @@ pub fn install(state: AppState) {
             .map(|((v, b), x)| json!({ "variant": v.name(), "backend": b, "measured": x }))
             .collect::<Vec<_>>()));
         value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
+        let (launched, declined) = super::depthwise_gpu::counts();
+        value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
         if let Some(bench) = state.bench.get() {
             value["bench"] = json!(bench);
         }

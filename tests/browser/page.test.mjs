@@ -55,6 +55,7 @@ test("starts on WebGPU without console errors and shows every variant's numbers"
 });
 
 test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabilities within 1e-3)", async () => {
+  const before = (await state(page)).depthwise;
   for (const photo of ["coffee.png", "chelsea.png", "rocket.jpg"]) {
     const s = await clickSample(photo);
     assert.equal(s.error, null, s.error);
@@ -64,6 +65,11 @@ test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabil
     const dom = page.locator("[data-testid=prediction-0]");
     assert.equal(Number(await dom.getAttribute("data-index")), s.lastResult.top5[0].index);
   }
+  // The page's own depthwise kernel ran every depthwise layer (Lite0 has 16) and never declined.
+  const after = (await state(page)).depthwise;
+  const launches = after.kernelLaunches - before.kernelLaunches;
+  assert.ok(launches >= 3 * 16 && launches % 16 === 0, `depthwise kernel launches: ${launches}`);
+  assert.equal(after.kernelDeclined, 0);
   await screenshot(page, "webgpu-result");
 });
 

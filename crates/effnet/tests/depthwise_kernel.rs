@@ -3,15 +3,37 @@
 //! memory, the same index arithmetic as the GPU kernel) must reproduce burn's grouped
 //! convolution + bias + activation, for symmetric and TF-SAME padding, strides 1 and 2, 3×3 and
 //! 5×5 kernels, and odd input sizes; a kernel that declines must leave the result unchanged.
+//! The Flex CPU kernels (`model::flex_kernels`, what the CLI and the page's CPU path run) are held
+//! to the same standard.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use effnet::config::{Activation, EfficientNetConfig, Family, Padding};
-use effnet::model::{DepthwiseCall, DepthwiseImpl};
+use effnet::model::{DepthwiseCall, DepthwiseImpl, flex_kernels};
 
-static CALLS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Kernel calls on this test's thread (tests run in parallel).
+    static CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_call() {
+    CALLS.with(|c| c.set(c.get() + 1));
+}
+
+fn calls() -> usize {
+    CALLS.with(Cell::get)
+}
+
+/// The Flex depthwise kernel, counted; it must take every call.
+fn flex_kernel(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
+    let DepthwiseImpl::Kernel(kernel) = flex_kernels::DEPTHWISE else { unreachable!("a kernel") };
+    count_call();
+    let out = kernel(x, call);
+    assert!(out.is_ok(), "the Flex kernel declined a {}×{} stride-{} call", call.kernel, call.kernel, call.stride);
+    out
+}
 
 fn act(a: Option<Activation>, v: f32) -> f32 {
     match a {
@@ -23,7 +45,7 @@ fn act(a: Option<Activation>, v: f32) -> f32 {
 
 /// out[n, c, y, x] = act(bias[c] + Σ weight[c, 0, i, j] · in[n, c, y·s + i − top, x·s + j − left]).
 fn host_kernel(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
-    CALLS.fetch_add(1, Ordering::Relaxed);
+    count_call();
     let [n, c, h, w] = x.dims();
     let device = x.device();
     let input = x.into_data().try_to_vec::<f32>().unwrap();
@@ -93,12 +115,21 @@ fn check(padding: Padding, family: Family, size: [usize; 2]) {
     let expected = logits(&model, &x);
     let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
 
+    for (name, kernel) in [("host", host_kernel as effnet::model::DepthwiseKernel), ("flex", flex_kernel)] {
+        let with_kernel = model.clone().with_depthwise(DepthwiseImpl::Kernel(kernel));
+        let with_kernel = if name == "flex" {
+            with_kernel.with_activation_kernel(Some(flex_kernels::ACTIVATION))
+        } else {
+            with_kernel
+        };
+        let before = calls();
+        let got = logits(&with_kernel, &x);
+        assert_eq!(calls() - before, depthwise_layers, "{name}: the kernel ran once per depthwise layer");
+        let max = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(max <= 1e-4 * scale, "{name} {padding:?} {size:?}: max |Δlogit| {max} (scale {scale})");
+    }
+
     let model = model.with_depthwise(DepthwiseImpl::Kernel(host_kernel));
-    let before = CALLS.load(Ordering::Relaxed);
-    let got = logits(&model, &x);
-    assert_eq!(CALLS.load(Ordering::Relaxed) - before, depthwise_layers, "the kernel ran once per depthwise layer");
-    let max = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(max <= 1e-4 * scale, "{padding:?} {size:?}: max |Δlogit| {max} (scale {scale})");
 
     let declined = logits(&model.with_depthwise(DepthwiseImpl::Kernel(declining_kernel)), &x);
     assert_eq!(declined, expected, "a declining kernel falls back to the grouped convolution");

@@ -24,7 +24,7 @@ fn dims(v: &Value) -> Vec<usize> {
 
 /// Loads fixture `name`, runs it with `padding` (or the fixture's own), with its batch norms
 /// folded into the convolutions when `fold`, returns (max |Δlogit|, fixture, output).
-fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet::model::Output) {
+fn run(name: &str, padding: Option<Padding>, run_as: RunAs) -> (f32, Value, effnet::model::Output) {
     let dir = fixtures_dir();
     let path = dir.join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
@@ -53,9 +53,11 @@ fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet:
     let checkpoint = dir.join(fx["checkpoint"].as_str().unwrap());
     let model = import::load_pytorch(&checkpoint, Some(source), &config, &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    // The CLI's path (batch norms folded, SiLU as x / (1 + e^−x)), with the depthwise
-    // convolutions as shift-and-add (the page's `?dw=shift` bench option) to check that too.
-    let model = if fold { model.fold_batch_norms().with_exp_silu().with_depthwise(DepthwiseImpl::ShiftAdd) } else { model };
+    let model = match run_as {
+        RunAs::Imported => model,
+        RunAs::Cpu => model.for_cpu(),
+        RunAs::ShiftAdd => model.fold_batch_norms().with_exp_silu().with_depthwise(DepthwiseImpl::ShiftAdd),
+    };
     let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
     let out = model.forward_with_features(input);
 
@@ -64,16 +66,29 @@ fn run(name: &str, padding: Option<Padding>, fold: bool) -> (f32, Value, effnet:
     assert_eq!(logits.len(), expected.len(), "{name}: number of logits");
     let max = logits.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     let spread = expected.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    eprintln!("{name}{}: max |Δlogit| = {max:e} (max |logit| {spread})", if fold { " (folded)" } else { "" });
+    eprintln!("{name} ({run_as:?}): max |Δlogit| = {max:e} (max |logit| {spread})");
     (max, fx, out)
 }
 
+/// How the imported network is run.
+#[derive(Debug, Clone, Copy)]
+enum RunAs {
+    /// As imported: batch norms separate, burn's operations throughout.
+    Imported,
+    /// As the CLI and the page's CPU path run it (`EfficientNet::for_cpu`): batch norms folded
+    /// into the convolutions, SiLU as x / (1 + e^−x), the Flex kernels for depthwise
+    /// convolutions and activations.
+    Cpu,
+    /// Folded, with the depthwise convolutions as shift-and-add (the page's `?dw=shift`).
+    ShiftAdd,
+}
+
 fn check(name: &str) {
-    // Folding batch norms into the convolutions and SiLU as x / (1 + e^−x) (what the CLI and
-    // the page's CPU path run) keep parity.
-    let (max, _, _) = run(name, None, true);
-    assert!(max <= TOLERANCE, "{name} folded: max |Δlogit| = {max} > {TOLERANCE}");
-    let (max, fx, out) = run(name, None, false);
+    for run_as in [RunAs::Cpu, RunAs::ShiftAdd] {
+        let (max, _, _) = run(name, None, run_as);
+        assert!(max <= TOLERANCE, "{name} ({run_as:?}): max |Δlogit| = {max} > {TOLERANCE}");
+    }
+    let (max, fx, out) = run(name, None, RunAs::Imported);
     assert!(max <= TOLERANCE, "{name}: max |Δlogit| = {max} > {TOLERANCE}");
 
     assert_eq!(out.features.dims().to_vec(), dims(&fx["features_shape"]), "{name}: feature map shape");
@@ -104,6 +119,6 @@ parity! {
 /// The comparison is sensitive: TF-ported weights run with symmetric padding are far off.
 #[test]
 fn wrong_padding_is_detected() {
-    let (max, _, _) = run("luke_b0", Some(Padding::Symmetric), false);
+    let (max, _, _) = run("luke_b0", Some(Padding::Symmetric), RunAs::Imported);
     assert!(max > 1e-2, "symmetric padding on TF-SAME weights moved logits by only {max}");
 }

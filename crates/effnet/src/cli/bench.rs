@@ -16,9 +16,13 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Time the network as imported: batch norms as separate operations and SiLU as
-    /// x·sigmoid(x) (default: folded, SiLU as x / (1 + e^−x), as `classify` runs it).
+    /// x·sigmoid(x) (default: as `classify` runs it, `EfficientNet::for_cpu`).
     #[arg(long)]
     no_fold: bool,
+    /// Time the folded network with burn's operations only, without the Flex kernels for
+    /// depthwise convolutions and activations (`model::flex_kernels`).
+    #[arg(long)]
+    no_kernels: bool,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -30,7 +34,11 @@ pub fn run(args: Args) -> Result<(), String> {
     for v in variants {
         let config = v.config();
         let model = config.init(&device);
-        let model = if args.no_fold { model } else { model.fold_batch_norms().with_exp_silu() };
+        let model = match (args.no_fold, args.no_kernels) {
+            (true, _) => model,
+            (false, true) => model.fold_batch_norms().with_exp_silu(),
+            (false, false) => model.for_cpu(),
+        };
         let r = config.resolution;
         let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
         let time = || {

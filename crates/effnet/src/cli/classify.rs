@@ -26,8 +26,9 @@ pub struct Args {
     /// One JSON object per image: variant, top (index, label, prob) and all logits.
     #[arg(long)]
     json: bool,
-    /// Run the network as imported (default: batch norms folded into the convolutions and
-    /// SiLU as x / (1 + e^−x): the same function up to float rounding, faster).
+    /// Run the network as imported (default: `EfficientNet::for_cpu`: batch norms folded into
+    /// the convolutions, SiLU as x / (1 + e^−x), the Flex kernels: the same function up to float
+    /// rounding, faster).
     #[arg(long)]
     no_fold: bool,
     /// The image is already the input size: only normalise it (exact comparisons).
@@ -97,7 +98,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let variant = super::parse_variant(&args.variant)?;
     let mut classifier = load(&args, variant)?;
     if !args.no_fold {
-        classifier.model = classifier.model.fold_batch_norms().with_exp_silu();
+        classifier.model = classifier.model.for_cpu();
     }
     let mut failures = 0;
     for path in &args.images {

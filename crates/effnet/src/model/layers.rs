@@ -51,7 +51,14 @@ pub struct ConvBnAct {
     /// on depthwise layers).
     #[module(skip)]
     pub depthwise: DepthwiseImpl,
+    /// Computes the activation instead of burn's element-wise operations when set (and when it
+    /// takes the tensor).
+    #[module(skip)]
+    pub activation_kernel: Option<ActivationKernel>,
 }
+
+/// An activation computed outside burn's operations: `Ok(act(x))`, or `Err(x)` to decline.
+pub type ActivationKernel = fn(Tensor<4>, Activation) -> Result<Tensor<4>, Tensor<4>>;
 
 /// How a depthwise [`ConvBnAct`] computes its convolution.
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,7 +68,7 @@ pub enum DepthwiseImpl {
     Grouped,
     /// [`depthwise_shift_add`]: shifted, per-channel-scaled copies of the input, summed.
     ShiftAdd,
-    /// A kernel supplied from outside the core (the page's CubeCL kernel on WebGPU) that computes
+    /// A kernel (the page's CubeCL kernel on WebGPU, [`crate::model::flex_kernels`] on the CPU) that computes
     /// convolution, bias and activation in one pass. Used on folded layers only; a kernel that
     /// cannot take the call hands the input back and burn's grouped convolution runs instead.
     Kernel(DepthwiseKernel),
@@ -109,7 +116,7 @@ impl ConvBnAct {
             .with_bias(false)
             .init(device);
         let bn = BatchNormConfig::new(spec.out_channels).with_epsilon(eps).init(device);
-        Self { conv, bn: Some(bn), act, depthwise: DepthwiseImpl::Grouped }
+        Self { conv, bn: Some(bn), act, depthwise: DepthwiseImpl::Grouped, activation_kernel: None }
     }
 
     /// The same layer with SiLU computed as `x / (1 + e^−x)` ([`Activation::SiluExp`]).
@@ -126,6 +133,11 @@ impl ConvBnAct {
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
         let depthwise = if self.is_depthwise() { depthwise } else { DepthwiseImpl::Grouped };
         Self { depthwise, ..self }
+    }
+
+    /// The same layer computing its activation with `kernel` (burn's operations when `None`).
+    pub fn with_activation_kernel(self, kernel: Option<ActivationKernel>) -> Self {
+        Self { activation_kernel: kernel, ..self }
     }
 
     /// The call a [`DepthwiseKernel`] gets for input `x`; `None` before folding.
@@ -165,9 +177,10 @@ impl ConvBnAct {
             Some(bn) => bn.forward(x),
             None => x,
         };
-        match self.act {
-            Some(act) => activate(act, x),
-            None => x,
+        match (self.act, self.activation_kernel) {
+            (Some(act), Some(kernel)) => kernel(x, act).unwrap_or_else(|x| activate(act, x)),
+            (Some(act), None) => activate(act, x),
+            (None, _) => x,
         }
     }
 }

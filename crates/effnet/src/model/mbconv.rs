@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 
-use super::layers::{ConvBnAct, ConvSpec, DepthwiseImpl, SqueezeExcite};
+use super::layers::{ActivationKernel, ConvBnAct, ConvSpec, DepthwiseImpl, SqueezeExcite};
 use crate::config::{BlockSpec, EfficientNetConfig};
 
 /// Expansion (skipped when the ratio is 1), depthwise convolution, optional SE, projection,
@@ -61,6 +61,17 @@ impl MbConv {
     /// The depthwise convolution computed by `depthwise` (see [`DepthwiseImpl`]).
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
         Self { depthwise: self.depthwise.with_depthwise(depthwise), ..self }
+    }
+
+    /// Every activation of the block's convolutions computed by `kernel` (see
+    /// [`ConvBnAct::with_activation_kernel`]).
+    pub fn with_activation_kernel(self, kernel: Option<ActivationKernel>) -> Self {
+        Self {
+            expand: self.expand.map(|c| c.with_activation_kernel(kernel)),
+            depthwise: self.depthwise.with_activation_kernel(kernel),
+            project: self.project.with_activation_kernel(kernel),
+            ..self
+        }
     }
 
     /// Every batch norm folded into its convolution ([`ConvBnAct::fold`]).

@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{ConvBnAct, ConvSpec, DepthwiseImpl, global_avg_pool};
+use super::layers::{ActivationKernel, ConvBnAct, ConvSpec, DepthwiseImpl, global_avg_pool};
 use super::mbconv::MbConv;
 use crate::config::EfficientNetConfig;
 
@@ -88,6 +88,29 @@ impl EfficientNet {
     /// slower on SwiftShader, kept for benchmarks) or a backend's own kernel.
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
         Self { blocks: self.blocks.into_iter().map(|b| b.with_depthwise(depthwise)).collect(), ..self }
+    }
+
+    /// The same network with the activations of its convolutions computed by `kernel`
+    /// (burn's element-wise operations when `None`).
+    pub fn with_activation_kernel(self, kernel: Option<ActivationKernel>) -> Self {
+        Self {
+            stem: self.stem.with_activation_kernel(kernel),
+            blocks: self.blocks.into_iter().map(|b| b.with_activation_kernel(kernel)).collect(),
+            head: self.head.with_activation_kernel(kernel),
+            ..self
+        }
+    }
+
+    /// The network as the CPU runs it fastest: batch norms folded, SiLU as `x / (1 + e^−x)`
+    /// and, with the `flex` feature, [`crate::model::flex_kernels`] for the depthwise
+    /// convolutions and activations (they decline, and burn's operations run, on other backends).
+    pub fn for_cpu(self) -> Self {
+        let model = self.fold_batch_norms().with_exp_silu();
+        #[cfg(feature = "flex")]
+        let model = model
+            .with_depthwise(super::flex_kernels::DEPTHWISE)
+            .with_activation_kernel(Some(super::flex_kernels::ACTIVATION));
+        model
     }
 
     /// Whether the batch norms are folded (see [`EfficientNet::fold_batch_norms`]).
