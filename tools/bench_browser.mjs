@@ -13,9 +13,11 @@
 // squeeze-excite, projection, shortcut, head) with a readback after each part, and the table
 // gets a section per backend saying where the time goes.
 // --soak N: after the timings, the page runs the first variant N more times in a row the way the
-// webcam does and samples its memory (wasm linear memory, JS heap, burn's GPU pools on WebGPU) every tenth of the way; the
-// table gets a memory section. --page passes extra query parameters to the burn page (e.g.
-// `silu=sigmoid` to time the CPU path with x·sigmoid(x) instead of x / (1 + e^−x)).
+// webcam does and samples its memory (wasm linear memory, JS heap, burn's GPU pools on WebGPU)
+// every tenth of the way; the table gets a memory section. --page passes extra query parameters
+// to the burn page: `dw=grouped` (burn's grouped convolution instead of our depthwise kernels),
+// `dw=shift`, `act=burn` (CPU activations with burn's operations instead of our kernel),
+// `silu=sigmoid` (CPU SiLU as x·sigmoid(x)).
 //
 // The peer runs by default when target/onnx/ has a model for every variant. Each backend or EP
 // gets a fresh browser. Needs tests/browser's node_modules (playwright-core, onnxruntime-web):

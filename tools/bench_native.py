@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Native CPU latency, burn (Flex backend) against PyTorch, one thread each, side by side in one run.
 
-For each variant: burn's `effnet bench` (RAYON_NUM_THREADS=1) and PyTorch (torch.set_num_threads(1);
+For each variant: burn's `effnet bench` (RAYON_NUM_THREADS=1; also with --no-kernels, burn's own
+operations instead of our Flex kernels) and PyTorch (torch.set_num_threads(1);
 torchvision's efficientnet_bN for B0-B7 — the seed's architecture, same parameter counts — and
 tools/lite_reference.py for Lite0-4), random weights, batch 1 at the variant's resolution, one
 warm-up run, then the median of --runs. Prints a markdown table (and JSON with --json FILE).
@@ -56,9 +57,9 @@ def bench_torch(variant, runs):
     return times[0], statistics.median(times[1:])
 
 
-def bench_burn(variant, runs, effnet):
+def bench_burn(variant, runs, effnet, extra=()):
     env = dict(os.environ, RAYON_NUM_THREADS="1")
-    out = subprocess.run([effnet, "bench", "--variants", variant, "--runs", str(runs), "--json"],
+    out = subprocess.run([effnet, "bench", "--variants", variant, "--runs", str(runs), "--json", *extra],
                          env=env, check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
     return row["cold_ms"], row["warm_median_ms"]
@@ -75,16 +76,18 @@ def main():
     rows = []
     for v in args.variants.split(","):
         burn_cold, burn = bench_burn(v, args.runs, args.effnet)
+        _, plain = bench_burn(v, args.runs, args.effnet, ["--no-kernels"])
         torch_cold, pt = bench_torch(v, args.runs)
         rows.append({"variant": v, "resolution": RESOLUTION[v], "burn_cold_ms": burn_cold, "burn_ms": burn,
-                     "torch_cold_ms": torch_cold, "torch_ms": pt, "ratio": burn / pt})
-        print(f"{v}: burn {burn:.1f} ms, torch {pt:.1f} ms", file=sys.stderr)
+                     "burn_no_kernels_ms": plain, "torch_cold_ms": torch_cold, "torch_ms": pt, "ratio": burn / pt})
+        print(f"{v}: burn {burn:.1f} ms ({plain:.1f} without our kernels), torch {pt:.1f} ms", file=sys.stderr)
     print(f"Native CPU, 1 thread, batch 1, warm median of {args.runs} "
           f"({platform.processor() or platform.machine()}, torch {torch.__version__}, {time.strftime('%Y-%m-%d')})\n")
-    print("| variant | input | burn Flex (ms) | PyTorch (ms) | burn / PyTorch |")
-    print("|---|---|---|---|---|")
+    print("| variant | input | burn Flex (ms) | burn without our kernels (ms) | PyTorch (ms) | burn / PyTorch |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['variant']} | {r['resolution']} | {r['burn_ms']:.1f} | {r['torch_ms']:.1f} | {r['ratio']:.2f} |")
+        print(f"| {r['variant']} | {r['resolution']} | {r['burn_ms']:.1f} | {r['burn_no_kernels_ms']:.1f} "
+              f"| {r['torch_ms']:.1f} | {r['ratio']:.2f} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

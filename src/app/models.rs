@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use effnet::preprocess::Preprocessing;
 use effnet::weights::{Source, web};
-use effnet::model::DepthwiseImpl;
+use effnet::model::{DepthwiseImpl, flex_kernels};
 use effnet::{EfficientNet, Variant};
 use leptos::prelude::*;
 
@@ -178,20 +178,26 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
 }
 
 /// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
-/// written by `effnet convert` are folded already); on WebGPU the depthwise layers run the page's
-/// own kernel (convolution, bias and activation in one pass, [`depthwise_gpu`]); on the CPU
-/// SiLU is x / (1 + e^−x) (Flex's exp is faster than its sigmoid).
+/// written by `effnet convert` are folded already); the depthwise layers run our own kernels
+/// (convolution, bias and activation in one pass): [`depthwise_gpu`] on WebGPU, the core's
+/// Flex kernels on the CPU, where SiLU is x / (1 + e^−x) computed in place by the core's
+/// activation kernel too.
 ///
-/// Bench knobs in the address: `?silu=sigmoid` keeps x·sigmoid(x) on the CPU; `?dw=grouped`
-/// runs burn's grouped convolution instead of the WebGPU kernel, `?dw=shift` the shift-and-add
-/// formulation (slower on SwiftShader, kept to time it on other GPUs).
+/// Bench knobs in the address: `?dw=grouped` runs burn's grouped convolution instead of our
+/// depthwise kernels, `?dw=shift` the shift-and-add formulation (slower on SwiftShader, kept to
+/// time it on other GPUs); `?act=burn` computes the CPU's activations with burn's operations,
+/// `?silu=sigmoid` (CPU) as x·sigmoid(x) with them.
 pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
-    let exp_silu = kind == BackendKind::Cpu && js::query_param("silu").as_deref() != Some("sigmoid");
-    let model = if exp_silu { model.with_exp_silu() } else { model };
+    let cpu = kind == BackendKind::Cpu;
+    let sigmoid = js::query_param("silu").as_deref() == Some("sigmoid");
+    let model = if cpu && !sigmoid { model.with_exp_silu() } else { model };
+    let act_kernel = cpu && !sigmoid && js::query_param("act").as_deref() != Some("burn");
+    let model = model.with_activation_kernel(act_kernel.then_some(flex_kernels::ACTIVATION));
     let depthwise = match (js::query_param("dw").as_deref(), kind) {
         (Some("shift"), _) => DepthwiseImpl::ShiftAdd,
-        (Some("grouped"), _) | (_, BackendKind::Cpu) => DepthwiseImpl::Grouped,
+        (Some("grouped"), _) => DepthwiseImpl::Grouped,
+        (_, BackendKind::Cpu) => flex_kernels::DEPTHWISE,
         (_, BackendKind::WebGpu) => depthwise_gpu::KERNEL,
     };
     model.with_depthwise(depthwise)
