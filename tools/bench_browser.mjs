@@ -16,7 +16,7 @@
 // webcam does and samples its memory (wasm linear memory, JS heap, burn's GPU pools on WebGPU)
 // every tenth of the way; the table gets a memory section. --page passes extra query parameters
 // to the burn page: `dw=grouped` (burn's grouped convolution instead of our depthwise kernels),
-// `dw=shift`, `act=burn` (CPU activations with burn's operations instead of our kernel),
+// `dw=shift`, `dwlayout=nchw` (the WebGPU kernel writes NCHW), `act=burn` (CPU activations with burn's operations instead of our kernel),
 // `silu=sigmoid` (CPU SiLU as x·sigmoid(x)).
 //
 // The peer runs by default when target/onnx/ has a model for every variant. Each backend or EP

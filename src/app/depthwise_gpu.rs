@@ -23,6 +23,8 @@ use cubecl::{calculate_cube_count_elemwise, prelude::*};
 use effnet::config::Activation;
 use effnet::model::{DepthwiseCall, DepthwiseImpl};
 
+use super::js;
+
 /// The kernel as the core takes it.
 pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(depthwise_bias_act);
 
@@ -37,6 +39,7 @@ pub fn counts() -> (u32, u32) {
 
 /// `output[n, y, x, c] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · input[n, c, y·s + i − top, x·s + j − left])`.
 #[cube(launch)]
+#[allow(unused_assignments)] // the comptime layout branch assigns each index once
 fn depthwise_kernel<F: Float>(
     input: &Tensor<F>,
     weight: &Tensor<F>,
@@ -48,20 +51,36 @@ fn depthwise_kernel<F: Float>(
     #[comptime] stride: u32,
     #[comptime] silu: bool,
     #[comptime] relu6: bool,
+    #[comptime] channels_last: bool,
     #[define(F)] _dtype: ElemType,
 ) {
     if ABSOLUTE_POS >= output.len() {
         terminate!();
     }
-    let channels = output.shape(3);
-    let out_w = output.shape(2);
-    let out_h = output.shape(1);
-    let c = ABSOLUTE_POS % channels;
-    let rest = ABSOLUTE_POS / channels;
-    let x = rest % out_w;
-    let rest = rest / out_w;
-    let y = rest % out_h;
-    let n = rest / out_h;
+    let channels = weight.shape(0);
+    let mut c = 0;
+    let mut x = 0;
+    let mut y = 0;
+    let mut n = 0;
+    if channels_last {
+        let out_w = output.shape(2);
+        let out_h = output.shape(1);
+        c = ABSOLUTE_POS % channels;
+        let rest = ABSOLUTE_POS / channels;
+        x = rest % out_w;
+        let rest = rest / out_w;
+        y = rest % out_h;
+        n = rest / out_h;
+    } else {
+        let out_w = output.shape(3);
+        let out_h = output.shape(2);
+        x = ABSOLUTE_POS % out_w;
+        let rest = ABSOLUTE_POS / out_w;
+        y = rest % out_h;
+        let rest = rest / out_h;
+        c = rest % channels;
+        n = rest / channels;
+    }
 
     let h = input.shape(2) as i32;
     let w = input.shape(3) as i32;
@@ -124,13 +143,10 @@ fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTens
         Some(Activation::Relu6) => (false, true),
         None => (false, false),
     };
+    let channels_last = js::query_param("dwlayout").as_deref() != Some("nchw");
+    let shape = if channels_last { [n, call.out_h, call.out_w, c] } else { [n, c, call.out_h, call.out_w] };
     let client = input.client.clone();
-    let output = empty_device_dtype(
-        client.clone(),
-        input.device.clone(),
-        Shape::new([n, call.out_h, call.out_w, c]),
-        input.dtype,
-    );
+    let output = empty_device_dtype(client.clone(), input.device.clone(), Shape::new(shape), input.dtype);
     let elements = n * call.out_h * call.out_w * c;
     let cube_dim = CubeDim::new(&client, elements);
     let cube_count = calculate_cube_count_elemwise(&client, elements, cube_dim);
@@ -149,8 +165,10 @@ fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTens
         call.stride as u32,
         silu,
         relu6,
+        channels_last,
         dtype,
     );
     LAUNCHED.fetch_add(1, Ordering::Relaxed);
-    Ok(BurnTensor::<4>::from_primitive::<Cube>(output).permute([0, 3, 1, 2]))
+    let output = BurnTensor::<4>::from_primitive::<Cube>(output);
+    Ok(if channels_last { output.permute([0, 3, 1, 2]) } else { output })
 }

@@ -186,7 +186,8 @@ async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn F
 /// Bench knobs in the address: `?dw=grouped` runs burn's grouped convolution instead of our
 /// depthwise kernels, `?dw=shift` the shift-and-add formulation (slower on SwiftShader, kept to
 /// time it on other GPUs); `?act=burn` computes the CPU's activations with burn's operations,
-/// `?silu=sigmoid` (CPU) as x·sigmoid(x) with them.
+/// `?silu=sigmoid` (CPU) as x·sigmoid(x) with them; `?dwlayout=nchw` has the WebGPU kernel write
+/// NCHW instead of channels-last.
 pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
     let cpu = kind == BackendKind::Cpu;

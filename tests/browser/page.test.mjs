@@ -168,3 +168,23 @@ test("a reload takes the weights from the browser cache", async () => {
 test("no request leaves the page's origin", () => {
   assert.deepEqual(foreignRequests(urls, server.origin), []);
 });
+
+test("bench knobs compute the same: depthwise kernel written NCHW, and burn's grouped convolution", async () => {
+  const reference = cliClassify("lite0", sample("chelsea.png"));
+  for (const [query, kernel] of [["dwlayout=nchw", true], ["dw=grouped", false]]) {
+    const other = await open(context, `${server.origin}/?${query}`);
+    try {
+      await waitFor(other.page, (s) => s.ready, `page ready (?${query})`, 180000);
+      const before = (await state(other.page)).resultCount;
+      await other.page.click(`[data-testid="sample-chelsea.png"]`);
+      const s = await nextResult(other.page, before, `result for chelsea.png (?${query})`);
+      assert.equal(s.lastResult.backend, "webgpu");
+      assertSameTop5(assert, s.lastResult, reference);
+      const launches = s.depthwise.kernelLaunches;
+      assert.ok(kernel ? launches > 0 : launches === 0, `?${query}: ${launches} depthwise kernel launches`);
+      assert.deepEqual(other.errors, []);
+    } finally {
+      await other.page.close();
+    }
+  }
+});
