@@ -39,7 +39,6 @@ pub fn counts() -> (u32, u32) {
 
 /// `output[n, y, x, c] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · input[n, c, y·s + i − top, x·s + j − left])`.
 #[cube(launch)]
-#[allow(unused_assignments)] // the comptime layout branch assigns each index once
 fn depthwise_kernel<F: Float>(
     input: &Tensor<F>,
     weight: &Tensor<F>,
@@ -57,30 +56,22 @@ fn depthwise_kernel<F: Float>(
     if ABSOLUTE_POS >= output.len() {
         terminate!();
     }
+    // Split the output position into indices, innermost first: (c, x, y) channels-last,
+    // (x, y, c) for NCHW.
     let channels = weight.shape(0);
-    let mut c = 0;
-    let mut x = 0;
-    let mut y = 0;
-    let mut n = 0;
-    if channels_last {
-        let out_w = output.shape(2);
-        let out_h = output.shape(1);
-        c = ABSOLUTE_POS % channels;
-        let rest = ABSOLUTE_POS / channels;
-        x = rest % out_w;
-        let rest = rest / out_w;
-        y = rest % out_h;
-        n = rest / out_h;
-    } else {
-        let out_w = output.shape(3);
-        let out_h = output.shape(2);
-        x = ABSOLUTE_POS % out_w;
-        let rest = ABSOLUTE_POS / out_w;
-        y = rest % out_h;
-        let rest = rest / out_h;
-        c = rest % channels;
-        n = rest / channels;
-    }
+    let (out_h, out_w) = if channels_last { (output.shape(1), output.shape(2)) } else { (output.shape(2), output.shape(3)) };
+    let first = if channels_last { channels } else { out_w };
+    let second = if channels_last { out_w } else { out_h };
+    let third = if channels_last { out_h } else { channels };
+    let i0 = ABSOLUTE_POS % first;
+    let rest = ABSOLUTE_POS / first;
+    let i1 = rest % second;
+    let rest = rest / second;
+    let i2 = rest % third;
+    let n = rest / third;
+    let c = if channels_last { i0 } else { i2 };
+    let x = if channels_last { i1 } else { i0 };
+    let y = if channels_last { i2 } else { i1 };
 
     let h = input.shape(2) as i32;
     let w = input.shape(3) as i32;
