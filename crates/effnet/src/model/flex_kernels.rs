@@ -20,7 +20,8 @@ pub const DEPTHWISE: DepthwiseImpl = DepthwiseImpl::Kernel(depthwise);
 /// The activation kernel as [`super::EfficientNet::with_activation_kernel`] takes it.
 pub const ACTIVATION: ActivationKernel = activation;
 
-/// A contiguous f32 copy-free view of a Flex tensor's values (a copy when it is strided).
+/// The Flex tensor behind `t` with contiguous f32 values (copied only when `t` is strided);
+/// `t` back when it is not an f32 Flex tensor.
 fn flex_f32<const D: usize>(t: Tensor<D>) -> Result<FlexTensor, Tensor<D>> {
     if t.dtype() != DType::F32 {
         return Err(t);
@@ -36,7 +37,7 @@ fn values(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("contiguous f32 (checked by flex_f32)")
 }
 
-/// `e^x` for `x` in about [−87, 88] (clamped outside), within ~2 ulp of libm: 2^n · p(r) with
+/// `e^x` for `x` in about [−87, 88] (clamped outside), within 4 ulp of libm (unit test): 2^n · p(r) with
 /// `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, p a degree-7 Taylor polynomial. No branches, no calls, so
 /// loops over it vectorise.
 #[inline(always)]
