@@ -23,10 +23,11 @@ use cubecl::{calculate_cube_count_elemwise, prelude::*};
 use effnet::config::Activation;
 use effnet::model::{DepthwiseCall, DepthwiseImpl};
 
-use super::js;
+/// The kernel as the core takes it, writing its output channels-last (the default).
+pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, true));
 
-/// The kernel as the core takes it.
-pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(depthwise_bias_act);
+/// The same kernel writing NCHW-contiguous output (the `?dwlayout=nchw` bench knob).
+pub const KERNEL_NCHW: DepthwiseImpl = DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, false));
 
 static LAUNCHED: AtomicU32 = AtomicU32::new(0);
 static DECLINED: AtomicU32 = AtomicU32::new(0);
@@ -120,8 +121,12 @@ fn cube_tensor<const D: usize>(t: &BurnTensor<D>) -> Option<CubeTensor> {
     t.clone().try_into_primitive::<Cube>().ok().map(untile)
 }
 
-/// [`effnet::model::DepthwiseKernel`] on burn's CubeCL backend.
-fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTensor<4>, BurnTensor<4>> {
+/// [`effnet::model::DepthwiseKernel`] on burn's CubeCL backend, output channels-last or NCHW.
+fn depthwise_bias_act(
+    x: BurnTensor<4>,
+    call: &DepthwiseCall,
+    channels_last: bool,
+) -> Result<BurnTensor<4>, BurnTensor<4>> {
     let (Some(input), Some(weight), Some(bias)) =
         (cube_tensor(&x), cube_tensor(&call.weight), cube_tensor(&call.bias))
     else {
@@ -134,7 +139,6 @@ fn depthwise_bias_act(x: BurnTensor<4>, call: &DepthwiseCall) -> Result<BurnTens
         Some(Activation::Relu6) => (false, true),
         None => (false, false),
     };
-    let channels_last = js::query_param("dwlayout").as_deref() != Some("nchw");
     let shape = if channels_last { [n, call.out_h, call.out_w, c] } else { [n, c, call.out_h, call.out_w] };
     let client = input.client.clone();
     let output = empty_device_dtype(client.clone(), input.device.clone(), Shape::new(shape), input.dtype);

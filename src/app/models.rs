@@ -199,6 +199,7 @@ pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
         (Some("shift"), _) => DepthwiseImpl::ShiftAdd,
         (Some("grouped"), _) => DepthwiseImpl::Grouped,
         (_, BackendKind::Cpu) => flex_kernels::DEPTHWISE,
+        (_, BackendKind::WebGpu) if js::query_param("dwlayout").as_deref() == Some("nchw") => depthwise_gpu::KERNEL_NCHW,
         (_, BackendKind::WebGpu) => depthwise_gpu::KERNEL,
     };
     model.with_depthwise(depthwise)
