@@ -22,8 +22,8 @@ fn dims(v: &Value) -> Vec<usize> {
     v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
 }
 
-/// Loads fixture `name`, runs it with `padding` (or the fixture's own), with its batch norms
-/// folded into the convolutions when `fold`, returns (max |Δlogit|, fixture, output).
+/// Loads fixture `name`, runs it with `padding` (or the fixture's own) the way `run_as` says,
+/// returns (max |Δlogit|, fixture, output).
 fn run(name: &str, padding: Option<Padding>, run_as: RunAs) -> (f32, Value, effnet::model::Output) {
     let dir = fixtures_dir();
     let path = dir.join(format!("{name}.json"));
