@@ -36,6 +36,8 @@ pub struct RunResult {
     pub kind: InputKind,
     pub top5: Vec<Prediction>,
     pub preprocess_ms: f64,
+    /// Whether the crop and normalisation ran on the GPU (their time is then in `latency_ms`).
+    pub gpu_preprocess: bool,
     /// Main-thread time spent preprocessing and building the pass (on the CPU backend:
     /// computing it, in slices between which the page stays responsive).
     pub busy_ms: f64,
@@ -167,6 +169,7 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
         kind: kind_of_input,
         top5: out.top5,
         preprocess_ms: out.preprocess_ms,
+        gpu_preprocess: out.gpu_preprocess,
         busy_ms: out.busy_ms,
         yields: out.yields,
         latency_ms: out.latency_ms,

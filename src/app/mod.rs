@@ -12,6 +12,7 @@ mod measurements;
 mod memory;
 mod models;
 mod predictions;
+mod preprocess_gpu;
 mod profile;
 mod run;
 mod scaling;

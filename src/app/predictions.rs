@@ -87,10 +87,14 @@ pub fn Predictions() -> impl IntoView {
                                         <dt>"This run"</dt>
                                         <dd data-testid="latency" data-ms=format!("{:.1}", r.latency_ms)>
                                             {format!(
-                                                "{:.0} ms{} (preprocessing {:.0} ms; main thread busy {:.0} ms{})",
+                                                "{:.0} ms{} ({}; main thread busy {:.0} ms{})",
                                                 r.latency_ms,
                                                 if r.cold { ", cold" } else { ", warm" },
-                                                r.preprocess_ms,
+                                                if r.gpu_preprocess {
+                                                    format!("crop and normalisation on the GPU, {:.0} ms to queue", r.preprocess_ms)
+                                                } else {
+                                                    format!("preprocessing on the CPU {:.0} ms", r.preprocess_ms)
+                                                },
                                                 r.busy_ms,
                                                 if r.yields > 0 { format!(" in {} slices", r.yields + 1) } else { String::new() },
                                             )}

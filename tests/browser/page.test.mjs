@@ -61,6 +61,7 @@ test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabil
     assert.equal(s.error, null, s.error);
     assert.equal(s.lastResult.backend, "webgpu");
     assert.equal(s.lastResult.variant, "lite0");
+    assert.equal(s.lastResult.gpu_preprocess, true, "preprocessed on the GPU");
     assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample(photo)));
     const dom = page.locator("[data-testid=prediction-0]");
     assert.equal(Number(await dom.getAttribute("data-index")), s.lastResult.top5[0].index);
@@ -71,6 +72,59 @@ test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabil
   assert.ok(launches >= 3 * 16 && launches % 16 === 0, `depthwise kernel launches: ${launches}`);
   assert.equal(after.kernelDeclined, 0);
   await screenshot(page, "webgpu-result");
+});
+
+test("the GPU prepares the CPU's input bit for bit (both crop rules, a 12 MP photo); ?prep=cpu keeps it on the CPU", async () => {
+  const photo = path.join(ROOT, "target/photo-4032x3024.jpg");
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=4032x3024",
+    "-frames:v", "1", "-q:v", "4", photo]);
+  const other = await open(context, `${server.origin}/?prepcheck`);
+  try {
+    const p = other.page;
+    await waitFor(p, (s) => s.ready, "page ready (?prepcheck)", 180000);
+    const run = async (what, action) => {
+      const before = (await state(p)).resultCount;
+      await action();
+      const s = await nextResult(p, before, what);
+      assert.equal(s.error, null, `${what}: ${s.error}`);
+      assert.equal(s.lastResult.gpu_preprocess, true, `${what}: preprocessed on the CPU`);
+      return s;
+    };
+    // Lite0 (centre crop, then bicubic) and B0's preset (short side to 256 bicubic, then centre crop).
+    for (const variant of ["lite0", "b0"]) {
+      if (variant !== "lite0") {
+        await run(`${variant}: re-run`, () => p.click(`[data-testid=variant-row-${variant}]`));
+      }
+      for (const file of ["coffee.png", "chelsea.png", "rocket.jpg"]) {
+        await run(`${variant}: ${file}`, () => p.click(`[data-testid="sample-${file}"]`));
+      }
+      await run(`${variant}: 4032×3024 JPEG`, () => p.setInputFiles("[data-testid=file-input]",
+        { name: "photo.jpg", mimeType: "image/jpeg", buffer: readFileSync(photo) }));
+    }
+    const s = await state(p);
+    assert.equal(s.lastResult.variant, "b0");
+    assert.equal(s.preprocess.checks.length, 9);
+    assert.ok(s.preprocess.gpuRuns >= 9, `GPU preprocessing ran ${s.preprocess.gpuRuns} times`);
+    assert.ok(s.preprocess.checks.some((c) => c.width === 4032 && c.height === 3024));
+    for (const c of s.preprocess.checks) {
+      assert.deepEqual([c.inputDiffs, c.cropDiffs], [0, 0], `${c.width}×${c.height}: values differing from the CPU's`);
+    }
+    assert.deepEqual(other.errors, []);
+  } finally {
+    await other.page.close();
+  }
+  const cpu = await open(context, `${server.origin}/?prep=cpu`);
+  try {
+    await waitFor(cpu.page, (s) => s.ready, "page ready (?prep=cpu)", 180000);
+    const before = (await state(cpu.page)).resultCount;
+    await cpu.page.click(`[data-testid="sample-chelsea.png"]`);
+    const s = await nextResult(cpu.page, before, "result for chelsea.png (?prep=cpu)");
+    assert.equal(s.lastResult.gpu_preprocess, false);
+    assert.equal(s.preprocess.gpuRuns, 0);
+    assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("chelsea.png")));
+  } finally {
+    await cpu.page.close();
+  }
 });
 
 test("file picker, drag-and-drop and paste classify the same", async () => {

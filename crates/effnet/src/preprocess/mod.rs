@@ -6,6 +6,11 @@
 //! between and after the passes), because that is what the PyTorch pipelines the weights were
 //! trained and evaluated with use.
 
+mod plan;
+mod resample;
+
+pub use plan::{CropPlan, PaddedTaps, ROUNDING};
+pub use resample::resample;
 use serde::{Deserialize, Serialize};
 
 /// An 8-bit RGB image, row-major, 3 bytes a pixel.
@@ -158,30 +163,54 @@ impl Preprocessing {
 
     /// The `size × size` crop the network sees, still 8-bit (what the page shows).
     pub fn crop(&self, image: &RgbImage) -> RgbImage {
-        let (w, h, size) = (image.width, image.height, self.size);
+        if let Some(plan) = self.plan(image.width, image.height) {
+            return plan.execute(image);
+        }
+        // Scaled short side below `size`: Pillow resamples twice.
+        let (nw, nh) = self.scaled_size(image.width, image.height).expect("only this rule has no plan");
+        resample(&resample(image, nw, nh, self.interpolation), self.size, self.size, self.interpolation)
+    }
+
+    /// The image size after the first resampling of `ShortSideThenCentreCrop`.
+    fn scaled_size(&self, w: usize, h: usize) -> Option<(usize, usize)> {
+        let Resize::ShortSideThenCentreCrop { resize } = self.resize else { return None };
+        Some(if w <= h {
+            (resize, (resize as f64 * h as f64 / w as f64) as usize)
+        } else {
+            ((resize as f64 * w as f64 / h as f64) as usize, resize)
+        })
+    }
+
+    /// Which source pixels make each pixel of a `width × height` image's crop, and with which
+    /// weights; `None` when the scaled short side is below `size` (then `crop` resamples twice,
+    /// as Pillow does).
+    pub fn plan(&self, width: usize, height: usize) -> Option<CropPlan> {
+        let (w, h, size) = (width, height, self.size);
+        let filter = self.interpolation;
         match self.resize {
-            Resize::ShortSideThenCentreCrop { resize } => {
-                let (nw, nh) = if w <= h {
-                    (resize, (resize as f64 * h as f64 / w as f64) as usize)
-                } else {
-                    ((resize as f64 * w as f64 / h as f64) as usize, resize)
-                };
-                let scaled = resample(image, nw, nh, self.interpolation);
+            Resize::ShortSideThenCentreCrop { .. } => {
+                let (nw, nh) = self.scaled_size(w, h)?;
                 if nw < size || nh < size {
-                    return resample(&scaled, size, size, self.interpolation);
+                    return None;
                 }
                 let left = round_half_even((nw - size) as f64 / 2.0);
                 let top = round_half_even((nh - size) as f64 / 2.0);
-                scaled.crop(left, top, size, size)
+                Some(CropPlan::new((w, h), (0, 0, w, h), (nw, nh), (left, top), size, filter))
             }
             Resize::CentreCropThenResize { pad } => {
                 let short = w.min(h);
                 let side = ((short as f64 * size as f64 / (size + pad) as f64) + 0.5).floor() as usize;
                 let side = side.clamp(1, short);
-                let square = image.crop((w - side) / 2, (h - side) / 2, side, side);
-                resample(&square, size, size, self.interpolation)
+                let region = ((w - side) / 2, (h - side) / 2, side, side);
+                Some(CropPlan::new((w, h), region, (size, size), (0, 0), size, filter))
             }
         }
+    }
+
+    /// `lut()[c * 256 + v]` is what [`Self::normalize`] makes of value `v` in channel `c`
+    /// (the page's GPU preprocessing looks values up here, so it rounds the same).
+    pub fn lut(&self) -> Vec<f32> {
+        (0..3).flat_map(|c| (0..256).map(move |v| (v as f32 - self.mean[c]) / self.std[c])).collect()
     }
 
     /// Normalises a `size × size` crop into a CHW `f32` buffer `[3, size, size]`.
@@ -213,81 +242,6 @@ fn round_half_even(x: f64) -> usize {
     r as usize
 }
 
-const PRECISION_BITS: u32 = 32 - 8 - 2;
-
-/// Fixed-point filter taps for one output coordinate: first input index and weights.
-struct Taps {
-    start: usize,
-    weights: Vec<i32>,
-}
-
-fn taps(in_size: usize, out_size: usize, filter: Interpolation) -> Vec<Taps> {
-    let scale = in_size as f64 / out_size as f64;
-    let filterscale = scale.max(1.0);
-    let support = filter.support() * filterscale;
-    (0..out_size)
-        .map(|xx| {
-            let center = (xx as f64 + 0.5) * scale;
-            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
-            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
-            let raw: Vec<f64> = (xmin..xmax)
-                .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
-                .collect();
-            let total: f64 = raw.iter().sum();
-            let weights = raw
-                .iter()
-                .map(|w| {
-                    let w = if total != 0.0 { w / total } else { *w };
-                    let fixed = w * (1u32 << PRECISION_BITS) as f64;
-                    (if fixed < 0.0 { fixed - 0.5 } else { fixed + 0.5 }) as i32
-                })
-                .collect();
-            Taps { start: xmin, weights }
-        })
-        .collect()
-}
-
-fn clip8(acc: i64) -> u8 {
-    (acc >> PRECISION_BITS).clamp(0, 255) as u8
-}
-
-/// Pillow-compatible resampling of an 8-bit RGB image.
-pub fn resample(image: &RgbImage, out_w: usize, out_h: usize, filter: Interpolation) -> RgbImage {
-    let mut img = image.clone();
-    if out_w != img.width {
-        let taps = taps(img.width, out_w, filter);
-        let mut data = vec![0u8; out_w * img.height * 3];
-        for y in 0..img.height {
-            let row = &img.data[y * img.width * 3..(y + 1) * img.width * 3];
-            for (x, t) in taps.iter().enumerate() {
-                for c in 0..3 {
-                    let mut acc: i64 = 1 << (PRECISION_BITS - 1);
-                    for (k, w) in t.weights.iter().enumerate() {
-                        acc += row[(t.start + k) * 3 + c] as i64 * *w as i64;
-                    }
-                    data[(y * out_w + x) * 3 + c] = clip8(acc);
-                }
-            }
-        }
-        img = RgbImage { width: out_w, height: img.height, data };
-    }
-    if out_h != img.height {
-        let taps = taps(img.height, out_h, filter);
-        let w = img.width;
-        let mut data = vec![0u8; w * out_h * 3];
-        for (y, t) in taps.iter().enumerate() {
-            for x in 0..w * 3 {
-                let mut acc: i64 = 1 << (PRECISION_BITS - 1);
-                for (k, wt) in t.weights.iter().enumerate() {
-                    acc += img.data[(t.start + k) * w * 3 + x] as i64 * *wt as i64;
-                }
-                data[y * w * 3 + x] = clip8(acc);
-            }
-        }
-        img = RgbImage { width: w, height: out_h, data };
-    }
-    img
-}
 
 #[cfg(test)]
 mod tests {
@@ -333,6 +287,80 @@ mod tests {
         assert_eq!(&x[..1], &[1.0]);
         assert_eq!(x[4], 0.0);
         assert_eq!(x[8], -127.0 / 128.0);
+    }
+
+    /// What `crop` did before plans: resample the whole image, then cut the window out.
+    fn crop_by_resampling(p: &Preprocessing, image: &RgbImage) -> RgbImage {
+        let (w, h, size) = (image.width, image.height, p.size);
+        match p.resize {
+            Resize::ShortSideThenCentreCrop { .. } => {
+                let (nw, nh) = p.scaled_size(w, h).unwrap();
+                let scaled = resample(image, nw, nh, p.interpolation);
+                let left = round_half_even((nw - size) as f64 / 2.0);
+                let top = round_half_even((nh - size) as f64 / 2.0);
+                scaled.crop(left, top, size, size)
+            }
+            Resize::CentreCropThenResize { pad } => {
+                let short = w.min(h);
+                let side = (((short * size) as f64 / (size + pad) as f64) + 0.5).floor() as usize;
+                let side = side.clamp(1, short);
+                resample(&image.crop((w - side) / 2, (h - side) / 2, side, side), size, size, p.interpolation)
+            }
+        }
+    }
+
+    fn noise(w: usize, h: usize, seed: u64) -> RgbImage {
+        let mut s = seed;
+        let data = (0..w * h * 3)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (s >> 56) as u8
+            })
+            .collect();
+        RgbImage::new(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn plans_give_the_bytes_of_resampling_then_cropping() {
+        let rules = [
+            Preprocessing::imagenet(24, 28, Interpolation::Bicubic),
+            Preprocessing::imagenet(24, 28, Interpolation::Bilinear),
+            Preprocessing::imagenet(24, 24, Interpolation::Bilinear),
+            Preprocessing::lite(24),
+            Preprocessing { interpolation: Interpolation::Bilinear, ..Preprocessing::lite(23) },
+        ];
+        // Shrinking a lot, a little, not at all, enlarging; odd and even sides; both orientations.
+        let sizes = [(200, 90), (90, 200), (31, 29), (28, 28), (24, 24), (25, 41), (13, 7), (7, 13), (28, 97)];
+        let mut planned = 0;
+        for (i, p) in rules.iter().enumerate() {
+            for (j, &(w, h)) in sizes.iter().enumerate() {
+                let image = noise(w, h, (i * 100 + j) as u64);
+                let Some(plan) = p.plan(w, h) else {
+                    let (nw, nh) = p.scaled_size(w, h).unwrap();
+                    assert!(nw < p.size || nh < p.size, "{p:?} {w}×{h}: no plan");
+                    continue;
+                };
+                planned += 1;
+                let (first, end) = plan.row_span();
+                assert!(first < end && end <= h, "{w}×{h}: rows {first}..{end}");
+                assert_eq!(plan.execute(&image), crop_by_resampling(p, &image), "{p:?} on {w}×{h}");
+                assert_eq!(p.crop(&image), crop_by_resampling(p, &image));
+            }
+        }
+        assert!(planned >= 40, "only {planned} cases had a plan");
+    }
+
+    #[test]
+    fn lut_is_what_normalize_computes() {
+        for p in [Preprocessing::imagenet(2, 2, Interpolation::Bilinear), Preprocessing::lite(2)] {
+            let lut = p.lut();
+            for v in 0..=255u8 {
+                let x = p.normalize(&RgbImage::new(2, 2, vec![v; 12]).unwrap()).unwrap();
+                for c in 0..3 {
+                    assert_eq!(x[c * 4].to_bits(), lut[c * 256 + v as usize].to_bits());
+                }
+            }
+        }
     }
 
     #[test]
