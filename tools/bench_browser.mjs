@@ -17,7 +17,9 @@
 // every tenth of the way; the table gets a memory section. --page passes extra query parameters
 // to the burn page: `dw=grouped` (burn's grouped convolution instead of our depthwise kernels),
 // `dw=shift`, `dwlayout=nchw` (the WebGPU kernel writes NCHW), `act=burn` (CPU activations with burn's operations instead of our kernel),
-// `silu=sigmoid` (CPU SiLU as x·sigmoid(x)).
+// `silu=sigmoid` (CPU SiLU as x·sigmoid(x)), `prep=cpu` (WebGPU: crop and normalise on the CPU
+// instead of the GPU), `input=WxH` (bench image size instead of the variant's input size; the
+// table then gets a section with the preparation and total time per run).
 //
 // The peer runs by default when target/onnx/ has a model for every variant. Each backend or EP
 // gets a fresh browser. Needs tests/browser's node_modules (playwright-core, onnxruntime-web):
@@ -171,6 +173,14 @@ if (results.some((r) => r.rows?.some((row) => row.memory))) {
   for (const r of results) for (const row of r.rows ?? []) {
     const m = row.memory;
     if (m) lines.push(`| ${row.variant} | ${r.backend} | ${mb(m.wasm_bytes)} | ${mb(m.js_heap_bytes)} | ${mb(m.gpu_in_use_bytes)} | ${mb(m.gpu_reserved_bytes)} |`);
+  }
+}
+if (results.some((r) => r.rows?.some((row) => row.total_median_ms != null))) {
+  lines.push(``, `Preparing the input (medians over the warm runs): the main thread's preprocessing time, and preprocessing + latency per run (with the crop and normalisation on the GPU, their kernels run inside the latency; on the CPU, before it):`, ``,
+    `| Variant | Backend | Bench image | Crop and normalisation on | Main-thread prep ms | Warm latency ms | Prep + latency ms |`, `|---|---|---|---|---:|---:|---:|`);
+  for (const r of results) for (const row of r.rows ?? []) {
+    if (row.total_median_ms == null) continue;
+    lines.push(`| ${row.variant} | ${r.backend} | ${row.input} | ${row.gpu_preprocess ? "GPU" : "CPU"} | ${row.prep_median_ms.toFixed(1)} | ${fmt(row.warm_median_ms)} | ${fmt(row.total_median_ms)} |`);
   }
 }
 for (const r of results.filter((r) => r.soak)) {

@@ -4,6 +4,10 @@
 //! `ensure_model` and `classify`, publishes to `window.__effnet.bench` (via `test_hooks`) and
 //! shows a small table. `tools/bench_browser.mjs` drives it.
 //!
+//! `&input=WxH` makes the gradient `W × H` instead of the variant's input size, so the rows'
+//! preprocessing and total times show what cropping a camera frame or a photo costs (compare
+//! with `&prep=cpu`).
+//!
 //! `&soak=N` then runs the first variant N more times in a row the way the webcam does
 //! (`InputKind::Webcam`, activation maps on, two alternating frames) and samples the page's
 //! memory every tenth of the way: a leak shows as growth after the warm-up.
@@ -36,6 +40,14 @@ pub struct BenchRow {
     pub warm_max_ms: Option<f64>,
     /// Warm runs done.
     pub runs: usize,
+    /// The bench image (`?input=WxH`, else the variant's input size).
+    pub input: String,
+    /// Whether the GPU did the crop and normalisation (their time then is in the latency).
+    pub gpu_preprocess: bool,
+    /// Median main-thread time preparing the input over the warm runs.
+    pub prep_median_ms: Option<f64>,
+    /// Median of preparation + latency over the warm runs (comparable with `&prep=cpu`).
+    pub total_median_ms: Option<f64>,
     /// Memory after the warm runs (the model loaded, steady state).
     pub memory: Option<MemorySample>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,17 +110,32 @@ fn variants(state: AppState) -> Result<Vec<Variant>, String> {
 
 /// A deterministic RGB gradient (`size` × `size`), so no image file is needed.
 pub fn gradient(size: usize) -> RgbImage {
-    let mut data = Vec::with_capacity(size * size * 3);
-    let d = (size.max(2) - 1) as f64;
-    for y in 0..size {
-        for x in 0..size {
-            let (fx, fy) = (x as f64 / d, y as f64 / d);
+    gradient_wh(size, size)
+}
+
+/// The gradient at `width × height`.
+fn gradient_wh(width: usize, height: usize) -> RgbImage {
+    let mut data = Vec::with_capacity(width * height * 3);
+    let (dx, dy) = ((width.max(2) - 1) as f64, (height.max(2) - 1) as f64);
+    for y in 0..height {
+        for x in 0..width {
+            let (fx, fy) = (x as f64 / dx, y as f64 / dy);
             data.push((255.0 * fx) as u8);
             data.push((255.0 * fy) as u8);
             data.push((255.0 * (1.0 - (fx + fy) / 2.0)) as u8);
         }
     }
-    RgbImage::new(size, size, data).expect("a non-empty gradient")
+    RgbImage::new(width, height, data).expect("a non-empty gradient")
+}
+
+/// `?input=WxH`, when given and sane.
+fn input_size() -> Result<Option<(usize, usize)>, String> {
+    let Some(text) = js::query_param("input").filter(|t| !t.is_empty()) else { return Ok(None) };
+    let parsed = text.split_once('x').and_then(|(w, h)| Some((w.parse::<usize>().ok()?, h.parse::<usize>().ok()?)));
+    match parsed {
+        Some((w, h)) if (1..=4096).contains(&w) && (1..=4096).contains(&h) => Ok(Some((w, h))),
+        _ => Err(format!("?input={text}: expected WIDTHxHEIGHT, each 1 to 4096")),
+    }
 }
 
 fn stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
@@ -160,6 +187,15 @@ pub async fn run(state: AppState) {
         }
     };
     bench.variants = list.iter().map(|v| v.name().to_string()).collect();
+    let input = match input_size() {
+        Ok(input) => input,
+        Err(e) => {
+            bench.error = Some(e);
+            bench.done = true;
+            state.bench.set(Some(bench));
+            return;
+        }
+    };
     // Activation maps cost a second readback per run: not part of what is timed.
     state.cam.update(|c| c.enabled = false);
     state.bench.set(Some(bench));
@@ -189,9 +225,13 @@ pub async fn run(state: AppState) {
                     }
                     _ => row.load_ms = Some(elapsed),
                 }
-                let image = Rc::new(gradient(loaded.preprocessing.size));
-                let name = format!("bench gradient {0}×{0}", loaded.preprocessing.size);
+                let size = loaded.preprocessing.size;
+                let (w, h) = input.unwrap_or((size, size));
+                let image = Rc::new(gradient_wh(w, h));
+                let name = format!("bench gradient {w}×{h}");
+                row.input = format!("{w}x{h}");
                 let mut warm = Vec::new();
+                let (mut prep, mut total) = (Vec::new(), Vec::new());
                 for i in 0..=runs {
                     let Some(result) =
                         inference::classify(state, image.clone(), name.clone(), InputKind::Image)
@@ -205,14 +245,19 @@ pub async fn run(state: AppState) {
                         );
                         break;
                     };
+                    row.gpu_preprocess = result.gpu_preprocess;
                     if i == 0 {
                         row.cold_ms = Some(result.latency_ms);
                     } else {
                         warm.push(result.latency_ms);
+                        prep.push(result.preprocess_ms);
+                        total.push(result.preprocess_ms + result.latency_ms);
                     }
                 }
                 (row.warm_median_ms, row.warm_min_ms, row.warm_max_ms) = stats(&warm);
                 row.runs = warm.len();
+                row.prep_median_ms = models::median(&prep);
+                row.total_median_ms = models::median(&total);
                 row.memory = Some(memory::sample(0, kind));
             }
         }

@@ -144,6 +144,19 @@ pub(crate) fn refresh(state: AppState) {
     });
 }
 
+/// The CPU backend's matrix products (burn Flex → the `gemm` crate) have WebAssembly SIMD
+/// kernels compiled in, but gemm only uses them when told to (its `wasm-simd128-enable` feature
+/// or this switch). Every browser with WebGPU runs wasm SIMD. `?simd=off` leaves them off, to
+/// compare.
+pub fn enable_wasm_simd() {
+    gemm_common::set_wasm_simd128(js::query_param("simd").as_deref() != Some("off"));
+}
+
+/// Whether the CPU backend's matrix products use wasm SIMD (`window.__effnet.wasmSimd`).
+pub fn wasm_simd() -> bool {
+    gemm_common::get_wasm_simd128()
+}
+
 /// Shows `variant` from now on: results of other variants still running are dropped.
 pub fn select_variant(state: AppState, variant: Variant) {
     if state.variant.get_untracked() == variant {

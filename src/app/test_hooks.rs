@@ -77,6 +77,7 @@ pub fn install(state: AppState) {
         value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
         let (launched, declined) = super::depthwise_gpu::counts();
         value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
+        value["wasmSimd"] = json!(super::wasm_simd());
         value["preprocess"] = json!({ "gpuRuns": super::preprocess_gpu::runs(), "checks": super::preprocess_gpu::checks() });
         if let Some(bench) = state.bench.get() {
             value["bench"] = json!(bench);

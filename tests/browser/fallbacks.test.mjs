@@ -22,10 +22,20 @@ test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
     const r = await nextResult(page, before, "cpu result");
     assert.equal(r.error, null, r.error);
     assert.equal(r.lastResult.backend, "cpu");
-    assertSameTop5(assert, r.lastResult, cliClassify("lite0", sample("coffee.png")));
+    const reference = cliClassify("lite0", sample("coffee.png"));
+    assertSameTop5(assert, r.lastResult, reference);
+    assert.equal(r.wasmSimd, true, "the CPU backend's matrix products use wasm SIMD");
     await screenshot(page, "cpu-fallback");
     assert.deepEqual(errors, []);
     assert.deepEqual(foreignRequests(urls, server.origin), []);
+    // The scalar kernels (?simd=off, the bench's comparison) compute the same.
+    const scalar = await open(context, server.origin + "/?simd=off");
+    const s2 = await waitFor(scalar.page, (s) => s.ready, "ready (?simd=off)", 180000);
+    assert.equal(s2.wasmSimd, false);
+    await scalar.page.click('[data-testid="sample-coffee.png"]');
+    const r2 = await nextResult(scalar.page, s2.resultCount, "cpu result (?simd=off)");
+    assertSameTop5(assert, r2.lastResult, reference);
+    assert.deepEqual(scalar.errors, []);
   } finally {
     await context.close();
     await server.close();
