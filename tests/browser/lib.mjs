@@ -88,9 +88,10 @@ export async function launch({ webgpu = true, webcam = undefined } = {}) {
   return context;
 }
 
-/** Opens the page, recording console errors and every request URL. */
-export async function open(context, url) {
-  const page = context.pages()[0] ?? (await context.newPage());
+/** Opens the page, recording console errors and every request URL: in the context's first tab,
+ * or with `{ newTab: true }` in a tab of its own (beside a page a test file keeps open). */
+export async function open(context, url, { newTab = false } = {}) {
+  const page = (!newTab && context.pages()[0]) || (await context.newPage());
   const errors = [];
   const urls = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });

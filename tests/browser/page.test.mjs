@@ -78,7 +78,7 @@ test("the GPU prepares the CPU's input bit for bit (both crop rules, a 12 MP pho
   const photo = path.join(ROOT, "target/photo-4032x3024.jpg");
   execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=4032x3024",
     "-frames:v", "1", "-q:v", "4", photo]);
-  const other = await open(context, `${server.origin}/?prepcheck`);
+  const other = await open(context, `${server.origin}/?prepcheck`, { newTab: true });
   try {
     const p = other.page;
     await waitFor(p, (s) => s.ready, "page ready (?prepcheck)", 180000);
@@ -113,7 +113,7 @@ test("the GPU prepares the CPU's input bit for bit (both crop rules, a 12 MP pho
   } finally {
     await other.page.close();
   }
-  const cpu = await open(context, `${server.origin}/?prep=cpu`);
+  const cpu = await open(context, `${server.origin}/?prep=cpu`, { newTab: true });
   try {
     await waitFor(cpu.page, (s) => s.ready, "page ready (?prep=cpu)", 180000);
     const before = (await state(cpu.page)).resultCount;
@@ -226,7 +226,7 @@ test("no request leaves the page's origin", () => {
 test("bench knobs compute the same: depthwise kernel written NCHW, and burn's grouped convolution", async () => {
   const reference = cliClassify("lite0", sample("chelsea.png"));
   for (const [query, kernel] of [["dwlayout=nchw", true], ["dw=grouped", false]]) {
-    const other = await open(context, `${server.origin}/?${query}`);
+    const other = await open(context, `${server.origin}/?${query}`, { newTab: true });
     try {
       await waitFor(other.page, (s) => s.ready, `page ready (?${query})`, 180000);
       const before = (await state(other.page)).resultCount;

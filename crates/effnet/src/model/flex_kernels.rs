@@ -62,6 +62,9 @@ fn exp_approx(x: f32) -> f32 {
     p * scale
 }
 
+// In WebAssembly the loops vectorise only where SIMD is enabled; every browser with WebGPU
+// runs wasm SIMD (the page switches gemm's SIMD kernels on too).
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn activate_in_place(act: Activation, values: &mut [f32]) {
     match act {
         Activation::Silu | Activation::SiluExp => {
@@ -156,6 +159,7 @@ const LANES: usize = 8;
 /// Adds one channel's `K × K` convolution to `out` (which holds the bias). The input is first
 /// copied into the zero-padded `padded` (wide enough for whole groups of [`LANES`] outputs), so
 /// the inner loops have no bounds to test; each group of outputs sums its K² taps in registers.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn plane<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) {
     padded.fill(0.0);
     let rows = g.h.min(g.padded_h.saturating_sub(g.top));
