@@ -62,10 +62,39 @@ fn exp_approx(x: f32) -> f32 {
     p * scale
 }
 
-// In WebAssembly the loops vectorise only where SIMD is enabled; every browser with WebGPU
-// runs wasm SIMD (the page switches gemm's SIMD kernels on too).
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-fn activate_in_place(act: Activation, values: &mut [f32]) {
+/// Where the vector width is chosen: in WebAssembly the loops vectorise only where SIMD is
+/// enabled (every browser with WebGPU runs wasm SIMD; the page switches gemm's SIMD kernels on
+/// too); on x86-64, whose baseline is SSE2, a second copy compiled for AVX2 runs where the CPU
+/// has it. Both copies do the same operations in the same order (no fused multiply-adds are
+/// formed), so they give the same bits.
+macro_rules! wide {
+    ($(#[$doc:meta])* fn $name:ident $(<$(const $c:ident: usize),*>)? ($($arg:ident: $ty:ty),*) => $body:ident) => {
+        $(#[$doc])*
+        #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+        fn $name $(<$(const $c: usize),*>)? ($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2 $(<$(const $c: usize),*>)? ($($arg: $ty),*) {
+                    $body $(::<$($c),*>)? ($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, the only feature `avx2` was compiled for.
+                    return unsafe { avx2 $(::<$($c),*>)? ($($arg),*) };
+                }
+            }
+            $body $(::<$($c),*>)? ($($arg),*)
+        }
+    };
+}
+
+wide! {
+    /// SiLU or ReLU6 over `values`, in place.
+    fn activate_in_place(act: Activation, values: &mut [f32]) => activate_body
+}
+
+#[inline(always)]
+fn activate_body(act: Activation, values: &mut [f32]) {
     match act {
         Activation::Silu | Activation::SiluExp => {
             for v in values.iter_mut() {
@@ -159,8 +188,17 @@ const LANES: usize = 8;
 /// Adds one channel's `K × K` convolution to `out` (which holds the bias). The input is first
 /// copied into the zero-padded `padded` (wide enough for whole groups of [`LANES`] outputs), so
 /// the inner loops have no bounds to test; each group of outputs sums its K² taps in registers.
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn plane<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) {
+    plane_wide::<K, S>(out, input, taps, padded, g)
+}
+
+wide! {
+    /// [`plane`] at the widest vectors the CPU has.
+    fn plane_wide<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) => plane_body
+}
+
+#[inline(always)]
+fn plane_body<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) {
     padded.fill(0.0);
     let rows = g.h.min(g.padded_h.saturating_sub(g.top));
     let cols = g.w.min(g.padded_w.saturating_sub(g.left));
@@ -191,7 +229,37 @@ fn plane<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &
 
 #[cfg(test)]
 mod tests {
-    use super::exp_approx;
+    use super::*;
+
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1 << 24) as f32 * 20.0 - 10.0
+            })
+            .collect()
+    }
+
+    /// The wide copies (AVX2 on x86-64 CPUs that have it) give the baseline copies' bits.
+    #[test]
+    fn wide_copies_compute_the_same_bits() {
+        for act in [Activation::Silu, Activation::Relu6] {
+            let mut wide = noise(1003, 7);
+            let mut base = wide.clone();
+            activate_in_place(act, &mut wide);
+            activate_body(act, &mut base);
+            assert!(wide.iter().zip(&base).all(|(a, b)| a.to_bits() == b.to_bits()), "{act:?}");
+        }
+        let (h, w) = (13, 17);
+        let g = Geometry { h, w, top: 1, left: 1, out_h: 7, out_w: 9, padded_h: 6 * 2 + 3, padded_w: (16 - 1) * 2 + 3 };
+        let (input, taps) = (noise(h * w, 3), noise(9, 5));
+        let (mut wide, mut base) = (vec![0.5; 63], vec![0.5; 63]);
+        plane::<3, 2>(&mut wide, &input, &taps, &mut vec![0.0; g.padded_h * g.padded_w], &g);
+        plane_body::<3, 2>(&mut base, &input, &taps, &mut vec![0.0; g.padded_h * g.padded_w], &g);
+        assert!(wide.iter().zip(&base).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(wide.iter().any(|&v| v != 0.5), "the plane was computed");
+    }
 
     #[test]
     fn exp_approx_is_within_a_few_ulp_of_libm() {
