@@ -177,8 +177,8 @@ pub async fn run(state: AppState) {
             kind.id()
         ));
     }
-    let list = match variants(state) {
-        Ok(list) => list,
+    let (list, input) = match variants(state).and_then(|list| Ok((list, input_size()?))) {
+        Ok(setup) => setup,
         Err(e) => {
             bench.error = Some(e);
             bench.done = true;
@@ -187,15 +187,6 @@ pub async fn run(state: AppState) {
         }
     };
     bench.variants = list.iter().map(|v| v.name().to_string()).collect();
-    let input = match input_size() {
-        Ok(input) => input,
-        Err(e) => {
-            bench.error = Some(e);
-            bench.done = true;
-            state.bench.set(Some(bench));
-            return;
-        }
-    };
     // Activation maps cost a second readback per run: not part of what is timed.
     state.cam.update(|c| c.enabled = false);
     state.bench.set(Some(bench));

@@ -70,6 +70,16 @@ fn clip8(acc: i32) -> u32 {
     out
 }
 
+/// Source index of tap `k` from `start`; padding taps (weight 0) are kept below `limit`.
+#[cube]
+fn tap(start: u32, k: u32, limit: u32) -> usize {
+    let mut i = start + k;
+    if i >= limit {
+        i = limit - 1;
+    }
+    i as usize
+}
+
 /// Channel `c` of a packed `r | g << 8 | b << 16` pixel.
 #[cube]
 fn channel(pixel: u32, c: u32) -> i32 {
@@ -101,12 +111,8 @@ fn horizontal_kernel(
     let mut g = 2_097_152i32;
     let mut b = 2_097_152i32;
     for k in 0..taps {
-        let mut col = start + k;
-        if col >= limit {
-            col = limit - 1;
-        }
         let weight = weights[w_base + k as usize];
-        let at = row_base + col as usize * 3;
+        let at = row_base + tap(start, k, limit) * 3;
         r += byte_at(source, at) * weight;
         g += byte_at(source, at + 1) * weight;
         b += byte_at(source, at + 2) * weight;
@@ -140,12 +146,8 @@ fn vertical_kernel(
     let mut g = 2_097_152i32;
     let mut b = 2_097_152i32;
     for k in 0..taps {
-        let mut row = start + k;
-        if row >= limit {
-            row = limit - 1;
-        }
         let weight = weights[w_base + k as usize];
-        let pixel = mid[(row - first_row) as usize * size as usize + x];
+        let pixel = mid[(tap(start, k, limit) - first_row as usize) * size as usize + x];
         r += channel(pixel, 0u32) * weight;
         g += channel(pixel, 1u32) * weight;
         b += channel(pixel, 2u32) * weight;
