@@ -162,44 +162,39 @@ fn vertical_kernel(
 
 /// The plan's numbers on the GPU, kept for the next frame of the same size.
 struct Uploaded {
+    /// What they were made for: the photo's size and the preprocessing.
+    key: (usize, usize, Preprocessing),
     plan: CropPlan,
-    lut: Vec<f32>,
     col_starts: CubeTensor,
     col_weights: CubeTensor,
     row_starts: CubeTensor,
     row_weights: CubeTensor,
-    lut_gpu: CubeTensor,
+    lut: CubeTensor,
 }
 
 thread_local! {
     static UPLOADED: RefCell<Option<Uploaded>> = const { RefCell::new(None) };
 }
 
-fn upload_u32(values: Vec<u32>, device: &Device) -> Option<CubeTensor> {
+fn upload_int<T: burn::tensor::Element>(values: Vec<T>, dtype: DType, device: &Device) -> Option<CubeTensor> {
     let n = values.len();
-    BurnTensor::<1, Int>::from_data(TensorData::new(values, [n]), (device, DType::U32)).try_into_primitive::<Cube>().ok()
-}
-
-fn upload_i32(values: Vec<i32>, device: &Device) -> Option<CubeTensor> {
-    let n = values.len();
-    BurnTensor::<1, Int>::from_data(TensorData::new(values, [n]), (device, DType::I32)).try_into_primitive::<Cube>().ok()
-}
-
-fn upload_f32(values: Vec<f32>, device: &Device) -> Option<CubeTensor> {
-    let n = values.len();
-    BurnTensor::<1>::from_data(TensorData::new(values, [n]), (device, DType::F32)).try_into_primitive::<Cube>().ok()
+    BurnTensor::<1, Int>::from_data(TensorData::new(values, [n]), (device, dtype)).try_into_primitive::<Cube>().ok()
 }
 
 impl Uploaded {
-    fn new(plan: CropPlan, lut: Vec<f32>, device: &Device) -> Option<Self> {
+    /// `None` when the plan needs two resamplings or `device` is not on burn's CubeCL backend.
+    fn new(key: (usize, usize, Preprocessing), device: &Device) -> Option<Self> {
+        let plan = key.2.plan(key.0, key.1)?;
+        let lut = key.2.lut();
+        let n = lut.len();
         Some(Self {
-            col_starts: upload_u32(plan.cols.starts.clone(), device)?,
-            col_weights: upload_i32(plan.cols.weights.clone(), device)?,
-            row_starts: upload_u32(plan.rows.starts.clone(), device)?,
-            row_weights: upload_i32(plan.rows.weights.clone(), device)?,
-            lut_gpu: upload_f32(lut.clone(), device)?,
+            col_starts: upload_int(plan.cols.starts.clone(), DType::U32, device)?,
+            col_weights: upload_int(plan.cols.weights.clone(), DType::I32, device)?,
+            row_starts: upload_int(plan.rows.starts.clone(), DType::U32, device)?,
+            row_weights: upload_int(plan.rows.weights.clone(), DType::I32, device)?,
+            lut: BurnTensor::<1>::from_data(TensorData::new(lut, [n]), (device, DType::F32)).try_into_primitive::<Cube>().ok()?,
             plan,
-            lut,
+            key,
         })
     }
 }
@@ -210,22 +205,20 @@ impl Uploaded {
 /// scaled below the input size) or the photo's rows exceed [`MAX_UPLOAD_BYTES`]: the CPU
 /// prepares those.
 pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(BurnTensor<4>, BurnTensor<1, Int>)> {
-    let plan = p.plan(image.width, image.height)?;
-    let (first, end) = plan.row_span();
-    if (end - first) * image.width * 3 > MAX_UPLOAD_BYTES {
-        return None;
-    }
-    let lut = p.lut();
     UPLOADED.with(|cell| {
         let mut cell = cell.borrow_mut();
-        if !matches!(&*cell, Some(u) if u.plan == plan && u.lut == lut) {
+        let key = (image.width, image.height, p.clone());
+        if !matches!(&*cell, Some(u) if u.key == key) {
             *cell = None; // the old plan's buffers go back to the pool first
-            *cell = Some(Uploaded::new(plan, lut, device)?);
+            *cell = Some(Uploaded::new(key, device)?);
         }
         let u = cell.as_ref()?;
         let plan = &u.plan;
         let size = plan.size;
         let (first, end) = plan.row_span();
+        if (end - first) * image.width * 3 > MAX_UPLOAD_BYTES {
+            return None;
+        }
         let row_bytes = image.width * 3;
         let mut bytes = image.data[first * row_bytes..end * row_bytes].to_vec();
         bytes.resize(bytes.len().next_multiple_of(4), 0);
@@ -262,7 +255,7 @@ pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(
             mid.into_tensor_arg(),
             u.row_starts.clone().into_tensor_arg(),
             u.row_weights.clone().into_tensor_arg(),
-            u.lut_gpu.clone().into_tensor_arg(),
+            u.lut.clone().into_tensor_arg(),
             input.clone().into_tensor_arg(),
             crop.clone().into_tensor_arg(),
             first as u32,

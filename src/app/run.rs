@@ -154,7 +154,7 @@ enum Crop {
 }
 
 /// `?prepcheck`: reads the input the pass got back and compares it, bit for bit, with the one
-/// the CPU makes (and the crop with the CPU's crop); counts in `window.__effnet.prepCheck`.
+/// the CPU makes (and the crop with the CPU's crop); counts in `window.__effnet.preprocess.checks`.
 async fn check_input(loaded: &Loaded, image: &RgbImage, input: Tensor<4>, crop: &RgbImage) {
     let (expected, expected_crop) = loaded.preprocessing.apply(image);
     let got = match input.into_data_async().await.map(|d| d.try_to_vec::<f32>()) {

@@ -9,8 +9,8 @@
 mod plan;
 mod resample;
 
-pub use plan::{CropPlan, PaddedTaps, ROUNDING};
-pub use resample::resample;
+pub use plan::{CropPlan, PaddedTaps};
+pub use resample::{ROUNDING, resample};
 use serde::{Deserialize, Serialize};
 
 /// An 8-bit RGB image, row-major, 3 bytes a pixel.

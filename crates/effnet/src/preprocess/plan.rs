@@ -6,7 +6,7 @@
 //! and cropping, with less work. The CPU runs it in [`CropPlan::execute`]; the page's WebGPU
 //! kernel runs the same two passes on the GPU from the same numbers.
 
-use super::resample::{PRECISION_BITS, clip8, taps};
+use super::resample::{ROUNDING, clip8, taps};
 use super::{Interpolation, RgbImage};
 
 /// One pass's taps, zero-padded to the same count for every output.
@@ -65,9 +65,6 @@ pub struct CropPlan {
     /// Vertical pass: output row → source rows (of the horizontal pass's output).
     pub rows: PaddedTaps,
 }
-
-/// The rounding offset Pillow starts each sum with.
-pub const ROUNDING: i32 = 1 << (PRECISION_BITS - 1);
 
 impl CropPlan {
     /// Resample `width × height` to `scaled_w × scaled_h` and keep the `size × size` window at

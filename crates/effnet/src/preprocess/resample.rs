@@ -6,6 +6,9 @@ use super::{Interpolation, RgbImage};
 
 pub(crate) const PRECISION_BITS: u32 = 32 - 8 - 2;
 
+/// The rounding offset Pillow starts each sum with.
+pub const ROUNDING: i32 = 1 << (PRECISION_BITS - 1);
+
 /// Fixed-point filter taps for one output coordinate: first input index and weights.
 pub(crate) struct Taps {
     pub start: usize,
@@ -52,7 +55,7 @@ pub fn resample(image: &RgbImage, out_w: usize, out_h: usize, filter: Interpolat
             let row = &img.data[y * img.width * 3..(y + 1) * img.width * 3];
             for (x, t) in taps.iter().enumerate() {
                 for c in 0..3 {
-                    let mut acc: i64 = 1 << (PRECISION_BITS - 1);
+                    let mut acc = ROUNDING as i64;
                     for (k, w) in t.weights.iter().enumerate() {
                         acc += row[(t.start + k) * 3 + c] as i64 * *w as i64;
                     }
@@ -68,7 +71,7 @@ pub fn resample(image: &RgbImage, out_w: usize, out_h: usize, filter: Interpolat
         let mut data = vec![0u8; w * out_h * 3];
         for (y, t) in taps.iter().enumerate() {
             for x in 0..w * 3 {
-                let mut acc: i64 = 1 << (PRECISION_BITS - 1);
+                let mut acc = ROUNDING as i64;
                 for (k, wt) in t.weights.iter().enumerate() {
                     acc += img.data[(t.start + k) * w * 3 + x] as i64 * *wt as i64;
                 }
