@@ -15,6 +15,9 @@ step "python references"
 "$PY" -c 'import torch, torchvision' 2>/dev/null || {
   echo "test.sh: Debian's python3-torch and python3-torchvision are missing: run scripts/setup.sh" >&2; exit 1; }
 tools/fetch_python_deps.sh --lite-weights > /dev/null
+# the seed reference (../shared/seed or $EFFNET_SEED) is optional; where it is, its own fixtures are required
+seed=$("$PY" tools/gen_fixtures.py --seed-path)
+if [ -n "$seed" ]; then export EFFNET_REQUIRE_SEED=1; fi
 "$PY" tools/gen_fixtures.py "$FIX"
 lite0=$(ls target/weights/efficientnet-lite0-*.pth | head -n1)
 for photo in coffee chelsea; do

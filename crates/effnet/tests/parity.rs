@@ -1,6 +1,9 @@
-//! Parity with the PyTorch references: fixtures made by `tools/gen_fixtures.py` from the seed's
-//! code, torchvision, timm and lukemelas' efficientnet_pytorch, with random weights and
-//! randomised batch-norm statistics, loaded through this crate's importers.
+//! Parity with the PyTorch references: fixtures made by `tools/gen_fixtures.py` from torchvision's
+//! architecture in the seed's key naming (`seed_*`, `tools/seed_naming.py`), torchvision, timm and
+//! lukemelas' efficientnet_pytorch, with random weights and randomised batch-norm statistics,
+//! loaded through this crate's importers. The `seedref_*` fixtures come from the seed's own code
+//! and exist only where `../shared/seed` (or `$EFFNET_SEED`) does: without them those tests are
+//! skipped, unless `EFFNET_REQUIRE_SEED=1` (scripts/test.sh sets it when the seed is there).
 //! Requirement: max |Δlogit| ≤ 1e-4 in f32.
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -114,6 +117,43 @@ parity! {
     timm_tf_b0_odd_input_size => "timm_tf_b0_odd",
     lukemelas_b0_same_padding => "luke_b0",
     lukemelas_lite0_same_padding => "luke_lite0",
+}
+
+/// Fixtures from the seed reference's own code: checked when present; when missing, skipped with a
+/// message, or a failure under `EFFNET_REQUIRE_SEED=1`.
+fn check_seed_reference(name: &str) {
+    let path = fixtures_dir().join(format!("{name}.json"));
+    if !path.exists() {
+        let required = std::env::var("EFFNET_REQUIRE_SEED").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{} is missing and EFFNET_REQUIRE_SEED=1: run `/usr/bin/python3 tools/gen_fixtures.py` with the seed \
+             reference at ../shared/seed/efficientnet_reference.py (or $EFFNET_SEED)",
+            path.display()
+        );
+        eprintln!(
+            "{name}: skipped, {} is missing (made only when the seed reference ../shared/seed is there; \
+             EFFNET_REQUIRE_SEED=1 makes this a failure)",
+            path.display()
+        );
+        return;
+    }
+    check(name);
+}
+
+#[test]
+fn seedref_b0_full_architecture() {
+    check_seed_reference("seedref_b0");
+}
+
+#[test]
+fn seedref_width_06_depth_05() {
+    check_seed_reference("seedref_w06_d05");
+}
+
+#[test]
+fn seedref_width_11_depth_12() {
+    check_seed_reference("seedref_b2");
 }
 
 /// The comparison is sensitive: TF-ported weights run with symmetric padding are far off.
