@@ -6,9 +6,11 @@
 //! - [`weights`]: importing PyTorch checkpoints and the compact web format.
 //! - [`preprocess`]: resize, crop and normalise, shared by the CLI and the page.
 //! - [`labels`]: the ImageNet-1k class names; [`predict`]: softmax and top-k.
+//! - [`image_header`]: an image file's format and size from its first bytes, before decoding.
 
 pub mod config;
 pub mod describe;
+pub mod image_header;
 pub mod jpeg;
 pub mod labels;
 pub mod model;
