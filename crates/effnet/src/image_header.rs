@@ -151,7 +151,10 @@ fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
     match b.get(12..16)? {
         b"VP8 " => {
             (b.get(23..26)? == [0x9D, 0x01, 0x2A]).then_some(())?;
-            Some(((u16le(b, 26)? & 0x3FFF) as u32, (u16le(b, 28)? & 0x3FFF) as u32))
+            Some((
+                (u16le(b, 26)? & 0x3FFF) as u32,
+                (u16le(b, 28)? & 0x3FFF) as u32,
+            ))
         }
         b"VP8L" => {
             (*b.get(20)? == 0x2F).then_some(())?;
@@ -182,7 +185,12 @@ fn isobmff_brand(b: &[u8]) -> Option<Format> {
         .collect();
     if brands.iter().any(|&x| x == b"avif" || x == b"avis") {
         Some(Format::Avif)
-    } else if brands.iter().any(|&x| matches!(x, b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1")) {
+    } else if brands.iter().any(|&x| {
+        matches!(
+            x,
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1"
+        )
+    }) {
         Some(Format::Heic)
     } else {
         None
@@ -239,13 +247,16 @@ fn next_box(b: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 /// SVG: text whose first element is `<svg` (after an XML declaration, comments, a doctype).
 fn is_svg(b: &[u8]) -> bool {
     let head = &b[..b.len().min(4096)];
-    let Ok(text) = std::str::from_utf8(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).or_else(|e| {
-        std::str::from_utf8(&head[..e.valid_up_to()])
-    }) else {
+    let Ok(text) = std::str::from_utf8(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head))
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+    else {
         return false;
     };
     let text = text.trim_start();
-    (text.starts_with("<?xml") || text.starts_with("<!--") || text.starts_with("<!DOCTYPE") || text.starts_with("<svg"))
+    (text.starts_with("<?xml")
+        || text.starts_with("<!--")
+        || text.starts_with("<!DOCTYPE")
+        || text.starts_with("<svg"))
         && text.contains("<svg")
 }
 
@@ -263,7 +274,13 @@ mod tests {
 
     #[test]
     fn png_header() {
-        assert_eq!(read(&png(23000, 23000)), Some(Header { format: Format::Png, size: Some((23000, 23000)) }));
+        assert_eq!(
+            read(&png(23000, 23000)),
+            Some(Header {
+                format: Format::Png,
+                size: Some((23000, 23000))
+            })
+        );
         assert_eq!(read(&png(1, 1)).unwrap().pixels(), 1);
         assert_eq!(read(&png(23000, 23000)).unwrap().pixels(), 529_000_000);
     }
@@ -278,7 +295,13 @@ mod tests {
         assert_eq!(read(&b).unwrap().size, Some((640, 65000)));
         // DHT (C4) is not a frame header; a scan before any frame header gives no size.
         let b = [0xFF, 0xD8, 0xFF, 0xC4, 0, 2, 0xFF, 0xDA, 0, 2];
-        assert_eq!(read(&b), Some(Header { format: Format::Jpeg, size: None }));
+        assert_eq!(
+            read(&b),
+            Some(Header {
+                format: Format::Jpeg,
+                size: None
+            })
+        );
     }
 
     #[test]
@@ -314,18 +337,59 @@ mod tests {
 
     #[test]
     fn avif_and_heic_from_brands_and_ispe() {
-        let ispe = |w: u32, h: u32| bx(b"ispe", &[&[0u8; 4][..], &w.to_be_bytes(), &h.to_be_bytes()].concat());
-        let meta = bx(b"meta", &[&[0u8; 4][..], &bx(b"iprp", &bx(b"ipco", &[ispe(512, 512), ispe(4032, 3024)].concat()))].concat());
-        let file = |brand: &[u8; 4]| [bx(b"ftyp", &[&brand[..], &[0u8; 4], b"mif1"].concat()), meta.clone()].concat();
-        assert_eq!(read(&file(b"avif")), Some(Header { format: Format::Avif, size: Some((4032, 3024)) }));
-        assert_eq!(read(&file(b"heic")), Some(Header { format: Format::Heic, size: Some((4032, 3024)) }));
+        let ispe = |w: u32, h: u32| {
+            bx(
+                b"ispe",
+                &[&[0u8; 4][..], &w.to_be_bytes(), &h.to_be_bytes()].concat(),
+            )
+        };
+        let meta = bx(
+            b"meta",
+            &[
+                &[0u8; 4][..],
+                &bx(
+                    b"iprp",
+                    &bx(b"ipco", &[ispe(512, 512), ispe(4032, 3024)].concat()),
+                ),
+            ]
+            .concat(),
+        );
+        let file = |brand: &[u8; 4]| {
+            [
+                bx(b"ftyp", &[&brand[..], &[0u8; 4], b"mif1"].concat()),
+                meta.clone(),
+            ]
+            .concat()
+        };
+        assert_eq!(
+            read(&file(b"avif")),
+            Some(Header {
+                format: Format::Avif,
+                size: Some((4032, 3024))
+            })
+        );
+        assert_eq!(
+            read(&file(b"heic")),
+            Some(Header {
+                format: Format::Heic,
+                size: Some((4032, 3024))
+            })
+        );
         assert_eq!(read(&file(b"isom")).map(|h| h.format), Some(Format::Heic)); // mif1 compatible
     }
 
     #[test]
     fn svg_tiff_and_others() {
-        assert_eq!(read(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap().format, Format::Svg);
-        assert_eq!(read(b"  <svg width=\"10\"></svg>").unwrap().format, Format::Svg);
+        assert_eq!(
+            read(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>")
+                .unwrap()
+                .format,
+            Format::Svg
+        );
+        assert_eq!(
+            read(b"  <svg width=\"10\"></svg>").unwrap().format,
+            Format::Svg
+        );
         assert_eq!(read(b"II*\0\x08\0\0\0").unwrap().format, Format::Tiff);
         assert_eq!(read(b"<html><body>not an image</body></html>"), None);
         assert_eq!(read(b""), None);

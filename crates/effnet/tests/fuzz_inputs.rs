@@ -33,13 +33,20 @@ impl Rng {
 }
 
 fn iterations() -> usize {
-    std::env::var("EFFNET_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+    std::env::var("EFFNET_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
 }
 
 fn encoded(format: ImageFormat, w: u32, h: u32) -> Vec<u8> {
-    let img = ImgRgb::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 13) as u8, ((x + y) * 3) as u8]));
+    let img = ImgRgb::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 13) as u8, ((x + y) * 3) as u8])
+    });
     let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encode");
+    DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .expect("encode");
     out.into_inner()
 }
 
@@ -47,7 +54,12 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../static/samples");
     let mut seeds: Vec<(String, Vec<u8>)> = ["rocket.jpg", "camera.png"]
         .iter()
-        .map(|f| (f.to_string(), std::fs::read(root.join(f)).expect("sample photo")))
+        .map(|f| {
+            (
+                f.to_string(),
+                std::fs::read(root.join(f)).expect("sample photo"),
+            )
+        })
         .collect();
     for (name, format) in [
         ("small.jpg", ImageFormat::Jpeg),
@@ -63,11 +75,21 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
 
 /// One random change to `bytes`; biased towards the first bytes, where the headers are.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
-    let span = if rng.below(4) == 0 { bytes.len() } else { bytes.len().min(64) };
+    let span = if rng.below(4) == 0 {
+        bytes.len()
+    } else {
+        bytes.len().min(64)
+    };
     let at = rng.below(span);
     match rng.below(7) {
-        0 if !bytes.is_empty() => bytes[at.min(bytes.len() - 1)] ^= 1 << rng.below(8),
-        1 if !bytes.is_empty() => bytes[at.min(bytes.len() - 1)] = rng.next() as u8,
+        0 if !bytes.is_empty() => {
+            let (i, bit) = (at.min(bytes.len() - 1), rng.below(8));
+            bytes[i] ^= 1 << bit;
+        }
+        1 if !bytes.is_empty() => {
+            let (i, v) = (at.min(bytes.len() - 1), rng.next() as u8);
+            bytes[i] = v;
+        }
         2 => bytes.insert(at.min(bytes.len()), rng.next() as u8),
         3 if !bytes.is_empty() => {
             bytes.remove(at.min(bytes.len() - 1));
@@ -76,7 +98,12 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
         5 => {
             // An extreme 16- or 32-bit value (a size field): 0, 1, 0xFFFF, 0xFFFFFFFF, …
             let v: u32 = [0, 1, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF][rng.below(6)];
-            for (i, b) in v.to_be_bytes().iter().enumerate().take(2 + 2 * rng.below(2)) {
+            for (i, b) in v
+                .to_be_bytes()
+                .iter()
+                .enumerate()
+                .take(2 + 2 * rng.below(2))
+            {
                 if let Some(slot) = bytes.get_mut(at + i) {
                     *slot = *b;
                 }
@@ -84,7 +111,10 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
         }
         _ => {
             let n = rng.below(16);
-            bytes.splice(at.min(bytes.len())..at.min(bytes.len()), (0..n).map(|_| rng.next() as u8));
+            bytes.splice(
+                at.min(bytes.len())..at.min(bytes.len()),
+                (0..n).map(|_| rng.next() as u8),
+            );
         }
     }
 }
@@ -95,7 +125,9 @@ fn header_readers_agree_with_the_decoders_on_the_seeds() {
         let header = image_header::read(&bytes).unwrap_or_else(|| panic!("{name}: not recognised"));
         let image = decode_image(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected = match header.format {
-            Format::Jpeg | Format::Png | Format::Gif | Format::WebP | Format::Bmp => (image.width as u32, image.height as u32),
+            Format::Jpeg | Format::Png | Format::Gif | Format::WebP | Format::Bmp => {
+                (image.width as u32, image.height as u32)
+            }
             other => panic!("{name}: unexpected format {other:?}"),
         };
         assert_eq!(header.size, Some(expected), "{name}");
@@ -116,7 +148,11 @@ fn header_readers_never_panic_on_mutated_files() {
             let prefix = &bytes[..bytes.len().min(1 + rng.below(bytes.len().max(1)))];
             for input in [&bytes[..], prefix] {
                 let got = catch_unwind(AssertUnwindSafe(|| image_header::read(input)));
-                assert!(got.is_ok(), "{name} case {i}: image_header::read panicked on {:02x?}", &input[..input.len().min(64)]);
+                assert!(
+                    got.is_ok(),
+                    "{name} case {i}: image_header::read panicked on {:02x?}",
+                    &input[..input.len().min(64)]
+                );
             }
         }
     }
@@ -124,12 +160,23 @@ fn header_readers_never_panic_on_mutated_files() {
     for i in 0..n {
         let len = rng.below(512);
         let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-        let magic: &[u8] = [&b"\xFF\xD8\xFF"[..], b"\x89PNG\r\n\x1a\n", b"GIF89a", b"RIFF\0\0\0\0WEBP", b"BM", b"\0\0\0\x18ftypavif"][i % 6];
+        let magic: &[u8] = [
+            &b"\xFF\xD8\xFF"[..],
+            b"\x89PNG\r\n\x1a\n",
+            b"GIF89a",
+            b"RIFF\0\0\0\0WEBP",
+            b"BM",
+            b"\0\0\0\x18ftypavif",
+        ][i % 6];
         if i % 2 == 0 {
             bytes.splice(0..0, magic.iter().copied());
         }
         let got = catch_unwind(AssertUnwindSafe(|| image_header::read(&bytes)));
-        assert!(got.is_ok(), "random case {i}: panicked on {:02x?}", &bytes[..bytes.len().min(64)]);
+        assert!(
+            got.is_ok(),
+            "random case {i}: panicked on {:02x?}",
+            &bytes[..bytes.len().min(64)]
+        );
     }
 }
 
@@ -146,17 +193,26 @@ fn decoders_never_panic_on_mutated_files() {
             }
             match catch_unwind(AssertUnwindSafe(|| decode_image(&bytes))) {
                 Ok(Ok(image)) => {
-                    assert!(image.width > 0 && image.height > 0, "{name} case {i}: empty picture");
+                    assert!(
+                        image.width > 0 && image.height > 0,
+                        "{name} case {i}: empty picture"
+                    );
                     decoded += 1;
                 }
                 Ok(Err(message)) => {
                     assert!(!message.is_empty());
                     refused += 1;
                 }
-                Err(_) => panic!("{name} case {i}: decode_image panicked on {:02x?}", &bytes[..bytes.len().min(64)]),
+                Err(_) => panic!(
+                    "{name} case {i}: decode_image panicked on {:02x?}",
+                    &bytes[..bytes.len().min(64)]
+                ),
             }
         }
     }
     eprintln!("decoders: {decoded} mutated files decoded, {refused} refused, none panicked");
-    assert!(decoded > 0 && refused > 0, "the mutations should produce both");
+    assert!(
+        decoded > 0 && refused > 0,
+        "the mutations should produce both"
+    );
 }
