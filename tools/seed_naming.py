@@ -34,19 +34,13 @@ from functools import partial
 import torch.nn as nn
 from torchvision.models import efficientnet as tv_effnet
 
+from lite_reference import BASE_STAGES
+
 BN_EPS = 1e-3
 
-# The EfficientNet-B0 block table (paper Table 1), in MBConvConfig's argument order:
-# expand ratio, kernel, stride, input channels, output channels, repeats.
-B0_STAGES = [
-    (1, 3, 1, 32, 16, 1),
-    (6, 3, 2, 16, 24, 2),
-    (6, 5, 2, 24, 40, 2),
-    (6, 3, 2, 40, 80, 3),
-    (6, 5, 1, 80, 112, 3),
-    (6, 5, 2, 112, 192, 4),
-    (6, 3, 1, 192, 320, 1),
-]
+# The EfficientNet-B0 block table (paper Table 1), lite_reference's, in MBConvConfig's argument
+# order: expand ratio, kernel, stride, input channels, output channels, repeats.
+B0_STAGES = [(e, k, s, cin, cout, n) for (k, s, e, cin, cout, n) in BASE_STAGES]
 
 
 def adjust_channels(channels, width):
