@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds the page (debug, no wasm-opt) and drives it in headless Debian Chromium.
+# Builds the site as it is shipped (scripts/build_site.sh: release, wasm-opt, hashed names,
+# service worker, CSP, precompressed files) and drives it in headless Debian Chromium, served
+# by site/serve.mjs under a sub-path with the site's own headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f static/weights/manifest.json ] || scripts/convert_weights.sh target/debug/effnet
-trunk build
 cd tests/browser
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+[ -d node_modules/playwright-core ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund --loglevel=error
+cd ../..
+scripts/build_site.sh
+cd tests/browser
 npm test

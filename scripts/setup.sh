@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything this project needs on a Debian machine that has only the Rust toolchain,
-# fetches and converts the weights, and builds the page. With `serve`, it then serves the page at
-# http://127.0.0.1:8080 (README's first command). Safe to re-run: what is installed is kept.
+# fetches and converts the weights. With `serve`, it then builds the site (scripts/build_site.sh)
+# and serves it at http://127.0.0.1:8080 (README's first command). Safe to re-run: what is
+# installed is kept.
 #
 #   scripts/setup.sh          install + weights + tools (what CI runs before the tests)
-#   scripts/setup.sh serve    … and build the page in release mode and serve it
+#   scripts/setup.sh serve    … and build the site and serve it (site/serve.mjs: precompressed
+#                             files, the site's headers; EFFNET_PREFIX=/demo/ serves it there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-TRUNK_VERSION=0.22.1
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 step() { printf '\n== %s\n' "$*"; }
@@ -28,20 +29,17 @@ if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
 fi
 echo "ok"
 
-step "Rust: wasm target, trunk $TRUNK_VERSION, wasm-bindgen-cli"
+step "Rust: wasm target, wasm-bindgen-cli"
+# The page is built by site/build.mjs (cargo + wasm-bindgen + node): no other build tool.
 rustup target add wasm32-unknown-unknown
-if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-  # trunk 0.22.1 declares rustc >= 1.96.1 but builds and works with 1.95 (see NOTES).
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
-fi
 WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB" ]; then
   # Not --locked: its lock file pins a webpki-roots version the registry no longer has.
   cargo install wasm-bindgen-cli --version "$WB"
 fi
-trunk --version; wasm-bindgen --version
+wasm-bindgen --version
 
-step "npm packages for the browser tests"
+step "npm packages (browser tests, wasm-opt from binaryen)"
 if [ -f tests/browser/package.json ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -56,8 +54,8 @@ cargo build --bin effnet
 scripts/convert_weights.sh target/debug/effnet
 
 if [ "${1:-}" = serve ]; then
-  step "the page (release build)"
-  trunk build --release
-  step "serving http://127.0.0.1:8080 (Ctrl-C stops)"
-  exec /usr/bin/python3 -m http.server 8080 --bind 127.0.0.1 --directory "$ROOT/dist"
+  step "the site (scripts/build_site.sh)"
+  scripts/build_site.sh
+  step "serving (Ctrl-C stops)"
+  exec node site/serve.mjs "$ROOT/dist" --port 8080 --prefix "${EFFNET_PREFIX:-/}"
 fi

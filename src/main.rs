@@ -1,4 +1,4 @@
-//! The EfficientNet page: a leptos (client-side rendered) app built by trunk, running the
+//! The EfficientNet page: a leptos (client-side rendered) app built by site/build.mjs, running the
 //! `effnet` core crate in the browser on burn's WebGPU backend, or its Flex CPU backend.
 //!
 //! Everything lives in [`app`]; a native build of this package is an empty binary (all its
@@ -29,5 +29,5 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("effnet-web is a browser app: build it with `trunk build` (see README.md)");
+    eprintln!("effnet-web is a browser app: build it with `scripts/build_site.sh` (see README.md)");
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmarks the built page (dist/, built beforehand by `trunk build`; this script builds
+// Benchmarks the built page (dist/, built beforehand by `scripts/build_site.sh`; this script builds
 // nothing) in headless Chromium: `?bench` once on WebGPU and once on the CPU backend, then the
 // onnxruntime-web peer (tools/ort_bench/, models from tools/export_onnx.py in target/onnx/) on
 // the same variants with the WebGPU and the wasm EP, and writes target/bench-browser.json and
@@ -90,7 +90,7 @@ try {
     const params = { runs: String(runs), backend, ...(opts.variants ? { variants: opts.variants } : {}),
       ...(Number(opts.soak) > 0 ? { soak: opts.soak } : {}), ...(opts.profile ? { profile: "1" } : {}), ...extra };
     results.push({ asked: backend, ...await browserRun(server, { webgpu: backend === "webgpu",
-      url: `${server.origin}/?bench&${query(params)}`, global: "__effnet", what: `bench on ${backend}` }) });
+      url: `${server.url}?bench&${query(params)}`, global: "__effnet", what: `bench on ${backend}` }) });
   }
   const variants = opts.variants?.split(",").filter(Boolean)
     ?? [...new Set(results.flatMap((r) => r.rows?.map((row) => row.variant) ?? []))];

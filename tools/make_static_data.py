@@ -6,8 +6,10 @@
     as installed by Debian's python3-torchvision.
   * static/samples/: sample photos from the scikit-image 0.25.2 wheel (`skimage/data/`),
     copied byte for byte; run `tools/fetch_python_deps.sh --samples` first.
+  * static/samples/thumbs/: the gallery's thumbnails (JPEG, 144 px on the long side), made from
+    those photos with Pillow, so the page fetches a full photo only when it is chosen.
 
-Usage: /usr/bin/python3 tools/make_static_data.py
+Usage: /usr/bin/python3 tools/make_static_data.py [--thumbnails]
 """
 
 import os
@@ -34,7 +36,29 @@ def main():
     for name in SAMPLES:
         shutil.copyfile(os.path.join(src, name), os.path.join(ROOT, "static", "samples", name))
         print("copied static/samples/" + name)
+    make_thumbnails()
+
+
+THUMB_PX = 144
+
+
+def make_thumbnails():
+    """static/samples/thumbs/NAME.jpg for every sample (also: `--thumbnails` alone)."""
+    from PIL import Image
+
+    out = os.path.join(ROOT, "static", "samples", "thumbs")
+    os.makedirs(out, exist_ok=True)
+    for name in SAMPLES:
+        with Image.open(os.path.join(ROOT, "static", "samples", name)) as im:
+            im = im.convert("RGB")
+            im.thumbnail((THUMB_PX, THUMB_PX), Image.LANCZOS)
+            stem = os.path.splitext(name)[0]
+            im.save(os.path.join(out, stem + ".jpg"), "JPEG", quality=82, optimize=True, progressive=True)
+        print("wrote static/samples/thumbs/" + stem + ".jpg")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--thumbnails"]:
+        make_thumbnails()
+    else:
+        main()

@@ -120,7 +120,7 @@ pub fn CropView(crop: Arc<RgbImage>, cams: Option<Arc<Cams>>, #[prop(into)] test
         move || shown().map(|c| effnet::labels::label(c, 1000))
     };
     view! {
-        <div class="crop-view" data-testid=testid style=format!("--crop-size: {size}px")>
+        <div class="crop-view" data-testid=testid style=("--crop-size", format!("{size}px"))>
             <canvas node_ref=crop_ref class="crop-pixels" data-role="crop"></canvas>
             {has_cams.then(|| view! {
                 <canvas
@@ -129,7 +129,7 @@ pub fn CropView(crop: Arc<RgbImage>, cams: Option<Arc<Cams>>, #[prop(into)] test
                     data-role="cam"
                     data-class=move || shown().map(|c| c.to_string()).unwrap_or_default()
                     class:hidden=move || !state.cam.with(|s| s.enabled)
-                    style=move || format!("opacity: {:.2}", state.cam.with(|s| s.opacity))
+                    style=("opacity", move || format!("{:.2}", state.cam.with(|s| s.opacity)))
                     title=label
                 ></canvas>
             })}

@@ -220,7 +220,7 @@ fn CardView(card: Card, consensus: Option<(usize, usize)>) -> impl IntoView {
                         <li class:consensus=is_consensus data-testid=format!("compare-{}-prediction-{i}", card.variant) data-index=p.index.to_string() data-prob=format!("{:.6}", p.prob)>
                             <span class="label">{p.label.clone()}</span>
                             <span class="prob">{format!("{pct:.1} %")}</span>
-                            <span class="bar"><span class="fill" style=format!("width: {pct:.2}%")></span></span>
+                            <span class="bar"><span class="fill" style=("width", format!("{pct:.2}%"))></span></span>
                         </li>
                     }
                 }).collect_view()}

@@ -6,6 +6,7 @@
 
 use std::rc::Rc;
 
+use effnet::image_header::{self, Format, Header};
 use effnet::preprocess::RgbImage;
 use js_sys::Uint8Array;
 use leptos::prelude::*;
@@ -34,6 +35,13 @@ pub const SAMPLES: [(&str, &str); 5] = [
     ("rocket.jpg", "a rocket launch"),
 ];
 
+/// The gallery's small copy of a sample (static/samples/thumbs, made by
+/// tools/make_static_data.py): the full photo is fetched only when it is chosen.
+fn thumbnail(file: &str) -> String {
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    format!("static/samples/thumbs/{stem}.jpg")
+}
+
 /// A decoded picture and what was done to it.
 pub struct Decoded {
     pub image: RgbImage,
@@ -49,74 +57,84 @@ fn bitmap_options() -> ImageBitmapOptions {
     options
 }
 
-/// Decodes an image file (or pasted/dropped blob) into RGB.
-pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
-    if blob.size() == 0.0 {
-        return Err("the file is empty (0 bytes)".into());
-    }
+/// Files above this size are refused before a byte of them is read (a photo is rarely above
+/// 30 MB; a larger file would be copied into the page's memory before it could be judged).
+pub const MAX_FILE_BYTES: f64 = 100e6;
+/// Pictures whose header claims more pixels than this are refused before decoding: decoded, a
+/// 23000×23000 PNG of 500 KB needs 2 GB. 8000×8000 (64 MP) is still read (scaled down).
+pub const MAX_DECODE_PIXELS: u64 = 64_000_000;
+/// How much of a file is read to find its format and size.
+const HEAD_BYTES: f64 = 256.0 * 1024.0;
+
+async fn read_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(blob.array_buffer())
         .await
         .map_err(|e| format!("cannot read the file: {}", js::error_text(&e)))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    let jpeg = bytes.len() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8;
-    if jpeg && !effnet::jpeg::is_complete(&bytes) {
-        return Err("this JPEG is truncated (it ends before its image data does)".into());
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The message for a picture the browser could not decode, naming the formats it cannot read.
+fn undecodable(header: Option<Header>, why: &str) -> String {
+    match header.map(|h| h.format) {
+        Some(Format::Heic) => "HEIC photos (the iPhone's format) can't be decoded by this browser: export or share the photo as JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible)".into(),
+        Some(Format::Tiff) => "TIFF images can't be decoded by this browser: save the picture as JPEG or PNG".into(),
+        Some(Format::Svg) => format!("this SVG could not be drawn by the browser: {why}"),
+        Some(f) => format!("this {} file can't be decoded (a corrupt or unusual file?): {why}", f.name()),
+        None => format!("this is not an image the browser can decode (not a picture, or a corrupt one): {why}"),
     }
-    if jpeg
-        && let Some((w, h)) = effnet::image_file::dimensions(&bytes)
+}
+
+/// Decodes an image file (or pasted/dropped blob) into RGB. The file's size and the picture's
+/// pixel count (from its header) are checked before anything is decoded or read whole.
+pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
+    let size = blob.size();
+    if size == 0.0 {
+        return Err("the file is empty (0 bytes)".into());
+    }
+    if size > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file is {}; the limit is {} (an image that large is not needed: the networks see at most 600×600 pixels)",
+            megabytes(size),
+            megabytes(MAX_FILE_BYTES)
+        ));
+    }
+    let head_blob = blob
+        .slice_with_f64_and_f64(0.0, HEAD_BYTES.min(size))
+        .map_err(|e| js::error_text(&e))?;
+    let head = read_bytes(&head_blob).await?;
+    let header = image_header::read(&head);
+    if let Some(Header { size: Some((w, h)), .. }) = header {
+        let pixels = w as u64 * h as u64;
+        if w == 0 || h == 0 {
+            return Err(format!("the image is {w}×{h}: it has no pixels"));
+        }
+        if pixels > MAX_DECODE_PIXELS {
+            return Err(format!(
+                "{w}×{h} is {:.0} MP; the limit is {} MP (scale the picture down first)",
+                pixels as f64 / 1e6,
+                MAX_DECODE_PIXELS / 1_000_000
+            ));
+        }
+    }
+    if let Some(Header { format: Format::Jpeg, size: Some((w, h)) }) = header
         && w.max(h) <= MAX_SIDE
         && (w as u64) * (h as u64) <= MAX_PIXELS
     {
+        let bytes = if head.len() as f64 == size { head } else { read_bytes(blob).await? };
+        if !effnet::jpeg::is_complete(&bytes) {
+            return Err("this JPEG is truncated (it ends before its image data does)".into());
+        }
         let image = effnet::image_file::decode_image(&bytes)?;
         let original = (image.width as u32, image.height as u32);
         return Ok(Decoded { image, original, downscaled: false });
     }
-    drop(bytes);
-    let window = js::window();
-    let promise = window
-        .create_image_bitmap_with_blob_and_image_bitmap_options(blob, &bitmap_options())
-        .map_err(|e| js::error_text(&e))?;
-    let bitmap: ImageBitmap = JsFuture::from(promise)
-        .await
-        .map_err(|e| {
-            format!(
-                "this is not an image the browser can decode (not a picture, or a corrupt one): {}",
-                js::error_text(&e)
-            )
-        })?
-        .unchecked_into();
-    let (w, h) = (bitmap.width(), bitmap.height());
-    if w == 0 || h == 0 {
-        bitmap.close();
-        return Err("the image has no pixels".into());
-    }
-    let scale =
-        (MAX_SIDE as f64 / w.max(h) as f64).min((MAX_PIXELS as f64 / (w as f64 * h as f64)).sqrt());
-    let (bitmap, downscaled) = if scale < 1.0 {
-        let (nw, nh) = (
-            ((w as f64 * scale).floor() as u32).max(1),
-            ((h as f64 * scale).floor() as u32).max(1),
-        );
-        let options = bitmap_options();
-        options.set_resize_width(nw);
-        options.set_resize_height(nh);
-        options.set_resize_quality(ResizeQuality::High);
-        let promise = window
-            .create_image_bitmap_with_image_bitmap_and_image_bitmap_options(&bitmap, &options)
-            .map_err(|e| js::error_text(&e))?;
-        let small = JsFuture::from(promise).await;
-        bitmap.close();
-        let small: ImageBitmap = small
-            .map_err(|e| {
-                format!(
-                    "the image is {w}×{h}, too large to scale down here: {}",
-                    js::error_text(&e)
-                )
-            })?
-            .unchecked_into();
-        (small, true)
-    } else {
-        (bitmap, false)
+    drop(head);
+    let (bitmap, original, downscaled) = match header {
+        Some(Header { format: Format::Svg, .. }) => {
+            let (bitmap, size) = svg_bitmap(blob).await.map_err(|e| undecodable(header, &e))?;
+            (bitmap, size, false)
+        }
+        _ => browser_bitmap(blob, header).await?,
     };
     let pixels = read_pixels(&bitmap);
     bitmap.close();
@@ -125,9 +143,112 @@ pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
         RgbImage::from_rgba(width as usize, height as usize, &rgba).map_err(|e| e.to_string())?;
     Ok(Decoded {
         image,
-        original: (w, h),
+        original,
         downscaled,
     })
+}
+
+fn megabytes(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.2} GB", bytes / 1e9)
+    } else {
+        format!("{:.0} MB", bytes / 1e6)
+    }
+}
+
+/// The size to read a `w`×`h` picture at (scaled down beyond [`MAX_SIDE`] / [`MAX_PIXELS`]).
+fn target_size(w: u32, h: u32) -> Option<(u32, u32)> {
+    let scale =
+        (MAX_SIDE as f64 / w.max(h) as f64).min((MAX_PIXELS as f64 / (w as f64 * h as f64)).sqrt());
+    (scale < 1.0).then(|| {
+        (
+            ((w as f64 * scale).floor() as u32).max(1),
+            ((h as f64 * scale).floor() as u32).max(1),
+        )
+    })
+}
+
+/// The browser's decoder (createImageBitmap: EXIF orientation applied, no colour conversion).
+/// A picture the header says is large is decoded straight to the reduced size; one whose size
+/// the header does not give is decoded, then scaled down if needed.
+async fn browser_bitmap(
+    blob: &Blob,
+    header: Option<Header>,
+) -> Result<(ImageBitmap, (u32, u32), bool), String> {
+    let window = js::window();
+    let options = bitmap_options();
+    let planned = header.and_then(|h| h.size).and_then(|(w, h)| target_size(w, h));
+    if let Some((nw, nh)) = planned {
+        options.set_resize_width(nw);
+        options.set_resize_height(nh);
+        options.set_resize_quality(ResizeQuality::High);
+    }
+    let promise = window
+        .create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options)
+        .map_err(|e| js::error_text(&e))?;
+    let bitmap: ImageBitmap = JsFuture::from(promise)
+        .await
+        .map_err(|e| undecodable(header, &js::error_text(&e)))?
+        .unchecked_into();
+    let (w, h) = (bitmap.width(), bitmap.height());
+    if w == 0 || h == 0 {
+        bitmap.close();
+        return Err("the image has no pixels".into());
+    }
+    if planned.is_some() {
+        let original = header.and_then(|h| h.size).unwrap_or((w, h));
+        return Ok((bitmap, original, true));
+    }
+    let Some((nw, nh)) = target_size(w, h) else {
+        return Ok((bitmap, (w, h), false));
+    };
+    let options = bitmap_options();
+    options.set_resize_width(nw);
+    options.set_resize_height(nh);
+    options.set_resize_quality(ResizeQuality::High);
+    let promise = window
+        .create_image_bitmap_with_image_bitmap_and_image_bitmap_options(&bitmap, &options)
+        .map_err(|e| js::error_text(&e))?;
+    let small = JsFuture::from(promise).await;
+    bitmap.close();
+    let small: ImageBitmap = small
+        .map_err(|e| {
+            format!(
+                "the image is {w}×{h}, too large to scale down here: {}",
+                js::error_text(&e)
+            )
+        })?
+        .unchecked_into();
+    Ok((small, (w, h), true))
+}
+
+/// An SVG drawn by the browser: createImageBitmap does not take SVG files, an `<img>` does
+/// (scripts in it never run). Drawn at its own size, or 1024 px on the long side when it has
+/// none or is larger.
+async fn svg_bitmap(blob: &Blob) -> Result<(ImageBitmap, (u32, u32)), String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(|e| js::error_text(&e))?;
+    let result = async {
+        let img = js::document().create_element("img").map_err(|e| js::error_text(&e))?;
+        js::set(&img, "src", &url.as_str().into());
+        let decode = js::call_method(&img, "decode", &[])?;
+        JsFuture::from(decode).await.map_err(|e| js::error_text(&e))?;
+        let natural = |key: &str| js::get(&img, key).as_f64().unwrap_or(0.0) as u32;
+        let (w, h) = match (natural("naturalWidth"), natural("naturalHeight")) {
+            (0, _) | (_, 0) => (1024, 1024),
+            (w, h) => (w, h),
+        };
+        let scale = (1024.0 / w.max(h) as f64).min(1.0);
+        let (w, h) = (((w as f64 * scale) as u32).max(1), ((h as f64 * scale) as u32).max(1));
+        let options = js_sys::Object::new();
+        js::set(&options, "resizeWidth", &w.into());
+        js::set(&options, "resizeHeight", &h.into());
+        let promise = js::call_method(&js::window().into(), "createImageBitmap", &[img.into(), options.into()])?;
+        let bitmap: ImageBitmap = JsFuture::from(promise).await.map_err(|e| js::error_text(&e))?.unchecked_into();
+        Ok::<_, String>((bitmap, (w, h)))
+    }
+    .await;
+    let _ = web_sys::Url::revoke_object_url(&url);
+    result
 }
 
 fn read_pixels(bitmap: &ImageBitmap) -> Result<(u32, u32, Vec<u8>), String> {
@@ -202,16 +323,27 @@ pub fn submit_sample(state: AppState, file: &'static str) {
     });
 }
 
-/// The first file of a drop or paste, if any.
-fn first_file(transfer: &web_sys::DataTransfer) -> Option<web_sys::File> {
-    if let Some(file) = transfer.files().and_then(|f| f.get(0)) {
-        return Some(file);
+/// The first file of a drop or paste, if any, and how many files there were.
+fn first_file(transfer: &web_sys::DataTransfer) -> Option<(web_sys::File, u32)> {
+    if let Some(files) = transfer.files()
+        && let Some(file) = files.get(0)
+    {
+        return Some((file, files.length()));
     }
     let items = transfer.items();
     (0..items.length())
         .filter_map(|i| items.get(i))
         .find(|it| it.kind() == "file")
         .and_then(|it| it.get_as_file().ok().flatten())
+        .map(|file| (file, 1))
+}
+
+/// The name shown for the first of `count` files (the page classifies one image at a time).
+fn first_of(name: String, count: u32) -> String {
+    match count {
+        0 | 1 => name,
+        n => format!("{name} (the first of {n} files; the other {} were ignored: one image at a time)", n - 1),
+    }
 }
 
 /// Drag-and-drop anywhere on the page and paste from the clipboard.
@@ -230,8 +362,8 @@ pub fn install_global_listeners(state: AppState, dragging: RwSignal<bool>) {
         ev.prevent_default();
         dragging.set(false);
         match ev.data_transfer().as_ref().and_then(first_file) {
-            Some(file) => {
-                let name = file.name();
+            Some((file, count)) => {
+                let name = first_of(file.name(), count);
                 submit_blob(state, file.into(), name);
             }
             None => state.error.set(Some(
@@ -243,14 +375,14 @@ pub fn install_global_listeners(state: AppState, dragging: RwSignal<bool>) {
         let Some(transfer) = ev.clipboard_data() else {
             return;
         };
-        if let Some(file) = first_file(&transfer) {
+        if let Some((file, count)) = first_file(&transfer) {
             ev.prevent_default();
             let name = if file.name().is_empty() {
                 "pasted image".to_string()
             } else {
                 format!("pasted {}", file.name())
             };
-            submit_blob(state, file.into(), name);
+            submit_blob(state, file.into(), first_of(name, count));
         }
     });
 }
@@ -287,7 +419,7 @@ pub fn ImageInput() -> impl IntoView {
                                 data-testid=format!("sample-{file}")
                                 on:click=move |_| submit_sample(state, file)
                             >
-                                <img src=format!("static/samples/{file}") alt=title loading="lazy"/>
+                                <img src=thumbnail(file) alt=title loading="lazy"/>
                             </button>
                         }
                     })

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::AppState;
-use super::models::ensure_model;
+use super::models::ensure_model_for;
 use super::run::{Cams, run_model};
 
 /// Where the pixels of a run came from.
@@ -128,7 +128,8 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
     if kind_of_input == InputKind::Image {
         state.status.set(format!("Loading {variant}…"));
     }
-    let Ok(loaded) = ensure_model(state, variant, kind).await else {
+    let not_stale = || !stale();
+    let Ok(loaded) = ensure_model_for(state, variant, kind, &|_| {}, &not_stale).await else {
         // ensure_model has shown the message.
         if !stale() {
             state.status.set(format!("{variant} could not be loaded"));

@@ -129,3 +129,21 @@ pub fn context_2d(
         .dyn_into()
         .map_err(|_| "unexpected canvas context".to_string())
 }
+
+/// `object[key] = value` (ignoring failure: only on plain objects and elements here).
+pub fn set(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// `object.method(...args)` when it returns a promise.
+pub fn call_method(object: &JsValue, method: &str, args: &[JsValue]) -> Result<Promise, String> {
+    let function = get(object, method)
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| format!("this browser has no {method}"))?;
+    let args: js_sys::Array = args.iter().collect();
+    function
+        .apply(object, &args)
+        .map_err(|e| error_text(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| format!("{method} did not return a promise"))
+}

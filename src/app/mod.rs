@@ -11,6 +11,7 @@ mod js;
 mod measurements;
 mod memory;
 mod models;
+mod offline;
 mod predictions;
 mod preprocess_gpu;
 mod profile;
@@ -32,6 +33,7 @@ use compare::{CompareState, CompareView};
 use inference::{InputKind, RunResult};
 use measurements::Measurements;
 use models::LoadState;
+use offline::{OfflineState, OfflineStatus};
 use scaling::ScalingView;
 use predictions::Predictions;
 use variants::VariantPanel;
@@ -59,6 +61,7 @@ pub struct AppState {
     pub measured: RwSignal<Measurements>,
     pub compare: RwSignal<CompareState>,
     pub tab: RwSignal<Tab>,
+    pub offline: RwSignal<OfflineState>,
 }
 
 /// The page's views.
@@ -114,6 +117,7 @@ impl AppState {
                     .and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v))
                     .unwrap_or(Tab::Classify),
             ),
+            offline: RwSignal::new(OfflineState::default()),
         }
     }
 }
@@ -157,14 +161,34 @@ pub fn wasm_simd() -> bool {
     gemm_common::get_wasm_simd128()
 }
 
-/// Shows `variant` from now on: results of other variants still running are dropped.
+/// How long a variant choice must stand before its network is loaded and run: arrowing or
+/// clicking through variants starts no work for the ones passed over (a load or a cold run
+/// holds the main thread for a few hundred milliseconds on WebGPU).
+const SWITCH_SETTLE_MS: i32 = 250;
+
+/// Shows `variant` from now on: results of other variants still running are dropped, and its
+/// network is loaded once the choice has stood for [`SWITCH_SETTLE_MS`].
 pub fn select_variant(state: AppState, variant: Variant) {
     if state.variant.get_untracked() == variant {
         return;
     }
-    inference::bump_generation();
+    let generation = inference::bump_generation();
     state.variant.set(variant);
     state.result.set(None);
+    state.error.set(None);
+    state.load.set(LoadState::Idle);
+    spawn_local(async move {
+        js::sleep(SWITCH_SETTLE_MS).await;
+        // Another variant, image or backend since: that request does the work.
+        if inference::generation() == generation {
+            refresh(state);
+        }
+    });
+}
+
+/// Tries the variant on screen again after its load failed (a broken-off download resumes).
+pub fn retry_load(state: AppState) {
+    inference::bump_generation();
     state.error.set(None);
     state.load.set(LoadState::Idle);
     refresh(state);
@@ -190,6 +214,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     test_hooks::install(state);
+    offline::install(state);
     let dragging = RwSignal::new(false);
     image_input::install_global_listeners(state, dragging);
 
@@ -199,6 +224,7 @@ pub fn App() -> impl IntoView {
             state.error.set(Some(format!("the weights manifest cannot be read, so every variant is randomly initialised: {why}")));
         }
         state.manifest.set(manifest);
+        offline::scan(state);
         backend::start(state).await;
         state.status.set("Ready".into());
         if bench::requested() {
@@ -216,9 +242,15 @@ pub fn App() -> impl IntoView {
                     "EfficientNet-B0…B7 and Lite0…Lite4, run by burn on WebGPU (or the CPU) in this page. Nothing leaves your machine."
                 </p>
                 <p class="status" data-testid="status" role="status" aria-live="polite">{move || state.status.get()}</p>
+                <OfflineStatus/>
                 <Show when=move || state.error.with(Option::is_some)>
                     <div class="error" data-testid="error" role="alert">
                         <span data-testid="error-message">{move || state.error.get().unwrap_or_default()}</span>
+                        <Show when=move || state.error.with(|e| e.as_deref().is_some_and(|m| m.ends_with(models::LOAD_FAILED)))>
+                            <button class="retry" data-testid="retry" on:click=move |_| retry_load(state)>
+                                "Retry"
+                            </button>
+                        </Show>
                         <button class="dismiss" aria-label="Dismiss" on:click=move |_| state.error.set(None)>
                             "×"
                         </button>

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use super::backend::{self, BackendKind};
 use super::depthwise_gpu;
 use super::weights::{self, ManifestState, Origin};
-use super::{AppState, js};
+use super::{AppState, js, offline};
 
 /// A network ready to run.
 pub struct Loaded {
@@ -101,12 +101,16 @@ fn remember(key: Key, model: Rc<Loaded>) {
             models.remove(0);
         }
     });
+    // The evicted network's tensors went back to the pools: hand the pages back to the GPU.
+    if let Some(device) = backend::device(key.1) {
+        device.memory_cleanup();
+    }
 }
 
 /// The network for `variant` on `kind`: from memory, or loaded. Progress goes to `state.load`
 /// while `variant` is the one on screen, and to `progress` always.
 pub async fn ensure_model(state: AppState, variant: Variant, kind: BackendKind) -> Result<Rc<Loaded>, String> {
-    ensure_model_with(state, variant, kind, &|_| {}).await
+    ensure_model_for(state, variant, kind, &|_| {}, &|| true).await
 }
 
 /// As [`ensure_model`], also reporting every load state to `progress`.
@@ -115,6 +119,19 @@ pub async fn ensure_model_with(
     variant: Variant,
     kind: BackendKind,
     progress: &dyn Fn(LoadState),
+) -> Result<Rc<Loaded>, String> {
+    ensure_model_for(state, variant, kind, progress, &|| true).await
+}
+
+/// As [`ensure_model_with`], for a caller whose interest may end: once `wanted()` is false the
+/// load stops at its next boundary (a downloaded chunk, before building the network) with
+/// [`weights::SUPERSEDED`], shows nothing and keeps nothing in memory.
+pub async fn ensure_model_for(
+    state: AppState,
+    variant: Variant,
+    kind: BackendKind,
+    progress: &dyn Fn(LoadState),
+    wanted: &dyn Fn() -> bool,
 ) -> Result<Rc<Loaded>, String> {
     let key = (variant, kind);
     if let Some(model) = cached(key) {
@@ -137,40 +154,79 @@ pub async fn ensure_model_with(
         }
     };
     LOADING.with(|l| l.borrow_mut().insert(key));
-    let result = load(state, variant, kind, &show).await;
+    let result = load(state, variant, kind, &show, wanted).await;
     LOADING.with(|l| l.borrow_mut().remove(&key));
     match result {
         Ok(model) => {
             let model = Rc::new(model);
             remember(key, model.clone());
+            // A load that failed before is shown as failed no more.
+            state.error.update(|e| {
+                if e.as_deref().is_some_and(|m| m.ends_with(LOAD_FAILED)) {
+                    *e = None;
+                }
+            });
             Ok(model)
+        }
+        Err(message) if message == weights::SUPERSEDED => {
+            if state.load.with_untracked(|l| matches!(l, LoadState::Downloading { variant: v, .. } | LoadState::Preparing { variant: v, .. } if *v == variant)) {
+                state.load.set(LoadState::Idle);
+            }
+            Err(message)
         }
         Err(message) => {
             show(LoadState::Failed { variant, message: message.clone() });
             if state.variant.get_untracked() == variant {
-                state.error.set(Some(format!("{message}. Other variants still work.")));
+                state.error.set(Some(format!("{message}{LOAD_FAILED}")));
             }
             Err(message)
         }
     }
 }
 
-async fn load(state: AppState, variant: Variant, kind: BackendKind, show: &dyn Fn(LoadState)) -> Result<Loaded, String> {
+/// How the message of a failed load ends (the next successful load clears such messages).
+pub const LOAD_FAILED: &str = ". Other variants still work.";
+
+async fn load(
+    state: AppState,
+    variant: Variant,
+    kind: BackendKind,
+    show: &dyn Fn(LoadState),
+    wanted: &dyn Fn() -> bool,
+) -> Result<Loaded, String> {
+    if !wanted() {
+        return Err(weights::SUPERSEDED.into());
+    }
     let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     let started = js::now();
     let entry = state.manifest.with_untracked(|m| m.entry(variant));
     let Some(entry) = entry else {
         show(LoadState::Preparing { variant, what: format!("initialising {variant} randomly on {}", kind.label()) });
         js::sleep(0).await;
+        if !wanted() {
+            return Err(weights::SUPERSEDED.into());
+        }
         let model = for_backend(variant.config().init(&device), kind);
         show(LoadState::Ready { variant, pretrained: false, from_cache: false, ms: js::now() - started });
         return Ok(Loaded::new(model, Source::preset_preprocessing(variant), None));
     };
     show(LoadState::Downloading { variant, loaded: 0, total: entry.bytes });
     let progress = |loaded: u64, total: u64| show(LoadState::Downloading { variant, loaded, total });
-    let (bytes, origin) = weights::fetch_weights(&entry, &progress).await.map_err(|e| format!("{variant}: {e}"))?;
+    let (bytes, origin) = weights::fetch_weights(&entry, &progress, wanted).await.map_err(|e| {
+        if e == weights::SUPERSEDED { e } else { format!("{variant}: {e}") }
+    })?;
+    match &origin {
+        Origin::NetworkNotStored(why) => offline::not_stored(state, variant, why),
+        Origin::Cache | Origin::Network => offline::stored(state, variant),
+    }
+    if !wanted() {
+        return Err(weights::SUPERSEDED.into());
+    }
     show(LoadState::Preparing { variant, what: format!("building {variant} on {}", kind.label()) });
     js::sleep(0).await;
+    if !wanted() {
+        return Err(weights::SUPERSEDED.into());
+    }
     let (_config, model) = web::load(&bytes, Some(variant.name()), &device).map_err(|e| format!("{variant}: {e}"))?;
     let model = for_backend(model, kind);
     show(LoadState::Ready { variant, pretrained: true, from_cache: origin == Origin::Cache, ms: js::now() - started });

@@ -70,7 +70,7 @@ pub fn Predictions() -> impl IntoView {
                                                         <span class="label">{p.label.clone()}</span>
                                                         <span class="prob">{format!("{pct:.2} %")}</span>
                                                         <span class="bar">
-                                                            <span class="fill" style=format!("width: {pct:.2}%")></span>
+                                                            <span class="fill" style=("width", format!("{pct:.2}%"))></span>
                                                         </span>
                                                     </li>
                                                 }

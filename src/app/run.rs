@@ -77,6 +77,14 @@ pub async fn run_model(
 ) -> Result<Option<RunOutput>, String> {
     let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     let model = &loaded.model;
+    if kind == BackendKind::WebGpu {
+        // Wait until the GPU has done what was queued before (uploads of networks loaded
+        // meanwhile, a superseded run): that is not this run's latency.
+        let _ = Tensor::<1>::zeros([1], &device).into_data_async().await;
+        if cancelled() {
+            return Ok(None);
+        }
+    }
     let t0 = js::now();
     let size = loaded.preprocessing.size;
     let on_gpu = (kind == BackendKind::WebGpu && js::query_param("prep").as_deref() != Some("cpu"))

@@ -77,6 +77,11 @@ pub fn install(state: AppState) {
         value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
         let (launched, declined) = super::depthwise_gpu::counts();
         value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
+        value["offline"] = json!(state.offline.get());
+        // Read whenever the state changes (tests compare them around a step).
+        if let Some(kind) = backend.active {
+            value["memory"] = json!(super::memory::sample(0, kind));
+        }
         value["wasmSimd"] = json!(super::wasm_simd());
         value["preprocess"] = json!({ "gpuRuns": super::preprocess_gpu::runs(), "checks": super::preprocess_gpu::checks() });
         if let Some(bench) = state.bench.get() {

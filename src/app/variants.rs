@@ -160,7 +160,10 @@ fn LoadStatus() -> impl IntoView {
                 LoadState::Failed { variant, message } => {
                     view! {
                         <span class="failed" data-state="failed">
-                            {format!("{variant} could not be loaded: {message}")}
+                            {format!("{variant} could not be loaded: {message} ")}
+                            <button class="retry" data-testid="retry-load" on:click=move |_| super::retry_load(state)>
+                                "Retry"
+                            </button>
                         </span>
                     }
                         .into_any()

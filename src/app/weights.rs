@@ -4,14 +4,17 @@
 use effnet::Variant;
 use effnet::weights::manifest::{Manifest, ManifestEntry};
 use effnet::weights::web::Precision;
-use js_sys::Uint8Array;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
+use web_sys::{Cache, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
 
 use super::js;
 
-/// Where trunk's `copy-dir` puts `static/weights` (relative to the page).
+/// Where the site keeps `static/weights` (relative to the page).
 pub const WEIGHTS_DIR: &str = "static/weights/";
 const CACHE_NAME: &str = "effnet-weights-v1";
 
@@ -30,6 +33,14 @@ impl ManifestState {
         match self {
             ManifestState::Loaded(m) => m.get(variant.name()).cloned(),
             _ => None,
+        }
+    }
+
+    /// Every entry of the manifest (none unless it has loaded).
+    pub fn entries(&self) -> Vec<ManifestEntry> {
+        match self {
+            ManifestState::Loaded(m) => m.weights.clone(),
+            _ => Vec::new(),
         }
     }
 }
@@ -55,7 +66,13 @@ async fn fetch(url: &str, no_cache: bool) -> Result<Response, String> {
     }
     let response = JsFuture::from(js::window().fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|e| format!("cannot fetch {url}: {}", js::error_text(&e)))?;
+        .map_err(|e| {
+            if js::window().navigator().on_line() {
+                format!("cannot fetch {url}: {}", js::error_text(&e))
+            } else {
+                format!("{url} is not stored in this browser and the network is unreachable (offline): connect to download it")
+            }
+        })?;
     Ok(response.unchecked_into())
 }
 
@@ -107,22 +124,103 @@ async fn response_bytes(response: &Response) -> Result<Vec<u8>, String> {
 }
 
 /// Where the bytes came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Cache,
+    /// Downloaded and stored in the Cache API.
     Network,
+    /// Downloaded, but the browser refused to store it (the reason: e.g. QuotaExceededError).
+    NetworkNotStored(String),
+}
+
+/// The cache key of `entry`'s file: it names the content, so a new file under the same name is
+/// never served stale.
+fn cache_key(entry: &ManifestEntry) -> String {
+    format!("{WEIGHTS_DIR}{}?sha256={}", entry.file, entry.sha256)
+}
+
+/// The variants (names) among `entries` whose weights the Cache API holds.
+pub async fn stored(entries: &[ManifestEntry]) -> Vec<String> {
+    let Some(cache) = open_cache().await else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        if let Ok(hit) = JsFuture::from(cache.match_with_str(&cache_key(entry))).await
+            && hit.is_instance_of::<Response>()
+        {
+            found.push(entry.variant.clone());
+        }
+    }
+    found
+}
+
+/// A download that receives nothing for this long is given up (and can be retried: it resumes
+/// where it stopped when the server takes range requests).
+pub const STALL_MS: i32 = 15_000;
+
+/// The error of a load given up because nobody wants its result any more.
+pub const SUPERSEDED: &str = "superseded by a newer request";
+
+thread_local! {
+    /// Bytes of downloads that broke off or stalled, by cache key: a retry asks for the rest.
+    static PARTIAL: RefCell<HashMap<String, Vec<u8>>> = RefCell::new(HashMap::new());
+}
+
+enum Waited {
+    Done(JsValue),
+    Failed(JsValue),
+    TimedOut,
+}
+
+/// Waits for `promise` at most `ms` milliseconds.
+async fn within(promise: Promise, ms: i32) -> Waited {
+    let sentinel: JsValue = js_sys::Object::new().into();
+    let timer = Cell::new(None);
+    let timeout = Promise::new(&mut |resolve, _| {
+        timer.set(
+            js::window()
+                .set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &sentinel)
+                .ok(),
+        );
+    });
+    let outcome = JsFuture::from(Promise::race(&js_sys::Array::of2(&promise, &timeout))).await;
+    if let Some(id) = timer.get() {
+        js::window().clear_timeout_with_handle(id);
+    }
+    match outcome {
+        Ok(v) if js_sys::Object::is(&v, &sentinel) => Waited::TimedOut,
+        Ok(v) => Waited::Done(v),
+        Err(e) => Waited::Failed(e),
+    }
+}
+
+/// An `AbortController` (`None` where the browser has none).
+fn abort_controller() -> Option<JsValue> {
+    let ctor = js::get(&js_sys::global(), "AbortController").dyn_into::<js_sys::Function>().ok()?;
+    Reflect::construct(&ctor, &js_sys::Array::new()).ok()
+}
+
+fn abort(controller: &Option<JsValue>) {
+    if let Some(c) = controller
+        && let Ok(f) = js::get(c, "abort").dyn_into::<js_sys::Function>()
+    {
+        let _ = f.call0(c);
+    }
 }
 
 /// The weights file of `entry`, checked against its sha256: from the Cache API when it holds a
 /// good copy, otherwise downloaded (calling `progress(bytes_so_far, total)` as chunks arrive)
-/// and then cached.
+/// and then cached. A download that stalls for [`STALL_MS`] or breaks off is given up with a
+/// message (a retry resumes it); one that `wanted()` no longer wants stops at the next chunk
+/// with [`SUPERSEDED`].
 pub async fn fetch_weights(
     entry: &ManifestEntry,
     progress: &dyn Fn(u64, u64),
+    wanted: &dyn Fn() -> bool,
 ) -> Result<(Vec<u8>, Origin), String> {
     let url = format!("{WEIGHTS_DIR}{}", entry.file);
-    // The key names the content, so a new file under the same name is never served stale.
-    let key = format!("{url}?sha256={}", entry.sha256);
+    let key = cache_key(entry);
     let cache = open_cache().await;
     if let Some(cache) = &cache
         && let Ok(hit) = JsFuture::from(cache.match_with_str(&key)).await
@@ -141,12 +239,55 @@ pub async fn fetch_weights(
             }
         }
     }
+    if !wanted() {
+        return Err(SUPERSEDED.into());
+    }
 
-    let response = fetch(&url, false).await?;
+    let mut bytes = PARTIAL.with(|p| p.borrow_mut().remove(&key)).unwrap_or_default();
+    let controller = abort_controller();
+    let init = RequestInit::new();
+    if let Some(c) = &controller {
+        js::set(&init, "signal", &js::get(c, "signal"));
+    }
+    if !bytes.is_empty() {
+        let headers = Headers::new().map_err(|e| js::error_text(&e))?;
+        let _ = headers.set("Range", &format!("bytes={}-", bytes.len()));
+        init.set_headers(&headers);
+    }
+    let stalled = || {
+        format!(
+            "the download of {url} stalled (no data for {} s); retry to continue it",
+            STALL_MS / 1000
+        )
+    };
+    let response: Response = match within(js::window().fetch_with_str_and_init(&url, &init), STALL_MS).await {
+        Waited::Done(r) => r.unchecked_into(),
+        Waited::TimedOut => {
+            abort(&controller);
+            return Err(stalled());
+        }
+        Waited::Failed(e) => {
+            return Err(if js::window().navigator().on_line() {
+                format!("cannot fetch {url}: {}", js::error_text(&e))
+            } else {
+                format!("{url} is not stored in this browser and the network is unreachable (offline): connect to download it")
+            });
+        }
+    };
     if response.status() == 404 {
         return Err(format!(
             "the weights file {url} is missing on the server (HTTP 404); the manifest lists it, so the site is incomplete"
         ));
+    }
+    let resumed = response.status() == 206
+        && response
+            .headers()
+            .get("content-range")
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.starts_with(&format!("bytes {}-", bytes.len())));
+    if !resumed {
+        bytes.clear();
     }
     if !response.ok() {
         return Err(format!(
@@ -155,55 +296,62 @@ pub async fn fetch_weights(
             response.status_text()
         ));
     }
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(entry.bytes);
-    let bytes = match response.body() {
-        None => response_bytes(&response).await?,
-        Some(body) => {
-            let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-            let mut bytes = Vec::with_capacity(total as usize);
-            progress(0, total);
-            loop {
-                let chunk = JsFuture::from(reader.read()).await.map_err(|e| {
-                    format!("the download of {url} broke off: {}", js::error_text(&e))
-                })?;
-                if js::get(&chunk, "done").as_bool().unwrap_or(true) {
-                    break;
-                }
-                let value: Uint8Array = js::get(&chunk, "value").unchecked_into();
-                let start = bytes.len();
-                bytes.resize(start + value.length() as usize, 0);
-                value.copy_to(&mut bytes[start..]);
-                progress(bytes.len() as u64, total.max(bytes.len() as u64));
-            }
-            bytes
+    let total = entry.bytes.max(bytes.len() as u64);
+    let Some(body) = response.body() else {
+        return Err(format!("cannot download {url}: the response has no body"));
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    progress(bytes.len() as u64, total);
+    let keep = |bytes: Vec<u8>| {
+        if !bytes.is_empty() {
+            PARTIAL.with(|p| p.borrow_mut().insert(key.clone(), bytes));
         }
     };
-    entry.verify(&bytes).map_err(|e| format!("{url}: {e}"))?;
-    if let Some(cache) = &cache {
-        let array = Uint8Array::from(&bytes[..]);
-        let body: &js_sys::Object = &array;
-        match Response::new_with_opt_buffer_source(Some(body)) {
-            Ok(copy) => {
-                if let Err(e) = JsFuture::from(cache.put_with_str(&key, &copy)).await {
-                    js::log(&format!(
-                        "effnet: could not cache {url}: {}",
-                        js::error_text(&e)
-                    ));
-                }
+    loop {
+        let chunk = match within(reader.read(), STALL_MS).await {
+            Waited::Done(chunk) => chunk,
+            Waited::TimedOut => {
+                abort(&controller);
+                keep(bytes);
+                return Err(stalled());
             }
-            Err(e) => js::log(&format!(
-                "effnet: could not cache {url}: {}",
-                js::error_text(&e)
-            )),
+            Waited::Failed(e) => {
+                keep(bytes);
+                return Err(format!("the download of {url} broke off ({}); retry to continue it", js::error_text(&e)));
+            }
+        };
+        if js::get(&chunk, "done").as_bool().unwrap_or(true) {
+            break;
+        }
+        let value: Uint8Array = js::get(&chunk, "value").unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        progress(bytes.len() as u64, total.max(bytes.len() as u64));
+        if !wanted() {
+            abort(&controller);
+            keep(bytes);
+            return Err(SUPERSEDED.into());
         }
     }
-    Ok((bytes, Origin::Network))
+    entry.verify(&bytes).map_err(|e| format!("{url}: {e}"))?;
+    let Some(cache) = &cache else {
+        return Ok((bytes, Origin::NetworkNotStored("no Cache API here".into())));
+    };
+    let array = Uint8Array::from(&bytes[..]);
+    let body: &js_sys::Object = &array;
+    let stored = match Response::new_with_opt_buffer_source(Some(body)) {
+        Ok(copy) => JsFuture::from(cache.put_with_str(&key, &copy)).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(()) => Ok((bytes, Origin::Network)),
+        Err(e) => {
+            let why = js::error_text(&e);
+            js::log(&format!("effnet: could not cache {url}: {why}"));
+            Ok((bytes, Origin::NetworkNotStored(why)))
+        }
+    }
 }
 
 /// Forgets every cached weights file (a button, and tests).

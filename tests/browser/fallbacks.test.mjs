@@ -12,7 +12,7 @@ test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
   const server = await serve();
   const context = await launch({ webgpu: false });
   try {
-    const { page, errors, urls } = await open(context, server.origin + "/");
+    const { page, errors, urls } = await open(context, server.url);
     const s = await waitFor(page, (s) => s.ready, "ready", 180000);
     assert.equal(s.backend, "cpu");
     assert.ok(s.notice && /WebGPU/i.test(s.notice), `notice: ${s.notice}`);
@@ -29,7 +29,7 @@ test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
     assert.deepEqual(errors, []);
     assert.deepEqual(foreignRequests(urls, server.origin), []);
     // The scalar kernels (?simd=off, the bench's comparison) compute the same.
-    const scalar = await open(context, server.origin + "/?simd=off");
+    const scalar = await open(context, server.url + "?simd=off");
     const s2 = await waitFor(scalar.page, (s) => s.ready, "ready (?simd=off)", 180000);
     assert.equal(s2.wasmSimd, false);
     await scalar.page.click('[data-testid="sample-coffee.png"]');
@@ -46,7 +46,7 @@ test("fake webcam: predictions keep coming, stop stops them", async () => {
   const server = await serve();
   const context = await launch({ webgpu: false, webcam: await fakeWebcamClip() });
   try {
-    const { page } = await open(context, server.origin + "/");
+    const { page } = await open(context, server.url);
     await waitFor(page, (s) => s.ready, "ready", 180000);
     await page.click("[data-testid=webcam-toggle]");
     const s = await waitFor(page, (s) => (s.webcam?.frames ?? 0) >= 3 || s.error, "3 webcam frames");
@@ -68,7 +68,7 @@ test("no camera: a clear message, the page still classifies", async () => {
   const server = await serve();
   const context = await launch({ webgpu: false, webcam: "none" });
   try {
-    const { page } = await open(context, server.origin + "/");
+    const { page } = await open(context, server.url);
     await waitFor(page, (s) => s.ready, "ready", 180000);
     await page.click("[data-testid=webcam-toggle]");
     const s = await waitFor(page, (s) => s.error, "camera error", 60000);
@@ -87,7 +87,7 @@ test("bench mode measures load, cold and warm latency", async () => {
   const server = await serve();
   const context = await launch({ webgpu: false });
   try {
-    const { page, errors } = await open(context, server.origin + "/?bench&variants=lite0,b0&runs=2&backend=cpu");
+    const { page, errors } = await open(context, server.url + "?bench&variants=lite0,b0&runs=2&backend=cpu");
     const s = await waitFor(page, (s) => s.bench?.done, "bench done");
     assert.equal(s.bench.error ?? null, null);
     assert.deepEqual(s.bench.rows.map((r) => r.variant), ["lite0", "b0"]);

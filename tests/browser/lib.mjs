@@ -1,9 +1,10 @@
 // Shared helpers for the browser tests: a static server for dist/ that logs every request, and
 // headless Debian Chromium (playwright-core, no bundled browser) with WebGPU (SwiftShader).
 import { chromium } from "playwright-core";
-import { createServer } from "node:http";
-import { readFile, stat, mkdtemp, mkdir } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, mkdir } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,46 +13,33 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DIST = process.env.EFFNET_DIST ?? path.join(ROOT, "dist");
 export const ARTIFACTS = path.join(ROOT, "target", "browser-artifacts");
+const { serveSite } = await import(path.join(ROOT, "site/serve.mjs"));
 
-const TYPES = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-  ".css": "text/css", ".json": "application/json", ".png": "image/png", ".jpg": "image/jpeg",
-  ".svg": "image/svg+xml", ".txt": "text/plain",
-};
+/** Every Content-Security-Policy violation any page of this test file reported: the site
+ * ships a strict CSP (site/policy.mjs), and a file with a violation fails. */
+export const cspViolations = [];
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => assert.deepEqual(cspViolations, [], "Content-Security-Policy violations"));
+}
 
-/** Serves `dir` on 127.0.0.1 (free port). `server.requests` lists every path asked for;
- * `server.override(path, handler)` replaces a file (e.g. to make weights corrupt or missing).
- * `mounts` maps extra URL prefixes ("/ort/", ending in "/") to folders; the longest match wins. */
-export async function serve(dir = DIST, { mounts = {} } = {}) {
-  const roots = [...Object.entries(mounts), ["/", dir]].sort((a, b) => b[0].length - a[0].length);
-  const requests = [];
-  const overrides = new Map();
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url, "http://x");
-    const p = decodeURIComponent(url.pathname);
-    requests.push(p);
-    if (overrides.has(p)) return overrides.get(p)(req, res);
-    const [prefix, root] = roots.find(([m]) => p.startsWith(m));
-    let file = path.join(root, p.slice(prefix.length));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-    try {
-      if ((await stat(file)).isDirectory()) file = path.join(file, "index.html");
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
-                           "content-length": body.length });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
-    }
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  return {
-    origin, requests,
-    override: (p, handler) => overrides.set(p, handler),
-    clear: () => overrides.clear(),
-    close: () => new Promise((ok) => server.close(ok)),
-  };
+/** Where the tests serve the site: a sub-path, as GitHub Pages serves a project site. */
+export const PREFIX = process.env.EFFNET_PREFIX ?? "/effnet/demo/";
+
+/** Serves the built site `dir` as the shipped site is served (site/serve.mjs: precompressed
+ * files, the site's `_headers` with its strict CSP) under `PREFIX`, on 127.0.0.1 (free port).
+ * `server.url` is the page's address; `server.requests` lists every site path asked for
+ * ("/static/…"); `server.override(sitePath, handler)` replaces a file (e.g. to make weights
+ * corrupt or missing); `mounts` maps extra absolute URL prefixes ("/ort/") to folders. */
+export async function serve(dir = DIST, { mounts = {}, prefix = PREFIX } = {}) {
+  return serveSite(dir, { mounts, prefix });
+}
+
+/** The site path of `variant`'s weights file in the built site (names carry their hash). */
+export function weightsPath(variant, dir = DIST) {
+  const manifest = JSON.parse(readFileSync(path.join(dir, "static/weights/manifest.json"), "utf8"));
+  const entry = manifest.weights.find((w) => w.variant === variant);
+  if (!entry) throw new Error(`no ${variant} in ${dir}/static/weights/manifest.json`);
+  return `/static/weights/${entry.file}`;
 }
 
 /** A 4:2:0 y4m clip of a still photo, for Chromium's fake webcam. */
@@ -97,8 +85,19 @@ export async function open(context, url, { newTab = false } = {}) {
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("request", (r) => urls.push(r.url()));
+  await watchCsp(page);
   await page.goto(url);
   return { page, errors, urls };
+}
+
+const watched = new WeakSet();
+/** Records the page's `securitypolicyviolation` events into `cspViolations`. */
+async function watchCsp(page) {
+  if (watched.has(page)) return;
+  watched.add(page);
+  await page.exposeFunction("__effnetCspViolation", (v) => cspViolations.push(v));
+  await page.addInitScript(() => document.addEventListener("securitypolicyviolation", (e) =>
+    window.__effnetCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`)));
 }
 
 export async function screenshot(page, name) {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, cliDescribe,
-  assertSameTop5, foreignRequests, screenshot } from "./lib.mjs";
+  assertSameTop5, foreignRequests, screenshot, weightsPath } from "./lib.mjs";
 
 let server, context, page, errors, urls;
 const sample = (f) => path.join(ROOT, "static/samples", f);
@@ -14,7 +14,7 @@ const sample = (f) => path.join(ROOT, "static/samples", f);
 before(async () => {
   server = await serve();
   context = await launch({ webgpu: true });
-  ({ page, errors, urls } = await open(context, server.origin + "/"));
+  ({ page, errors, urls } = await open(context, server.url));
   await waitFor(page, (s) => s.ready, "page ready", 180000);
 });
 after(async () => { await context?.close(); await server?.close(); });
@@ -78,7 +78,7 @@ test("the GPU prepares the CPU's input bit for bit (both crop rules, a 12 MP pho
   const photo = path.join(ROOT, "target/photo-4032x3024.jpg");
   execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=4032x3024",
     "-frames:v", "1", "-q:v", "4", photo]);
-  const other = await open(context, `${server.origin}/?prepcheck`, { newTab: true });
+  const other = await open(context, `${server.url}?prepcheck`, { newTab: true });
   try {
     const p = other.page;
     await waitFor(p, (s) => s.ready, "page ready (?prepcheck)", 180000);
@@ -113,7 +113,7 @@ test("the GPU prepares the CPU's input bit for bit (both crop rules, a 12 MP pho
   } finally {
     await other.page.close();
   }
-  const cpu = await open(context, `${server.origin}/?prep=cpu`, { newTab: true });
+  const cpu = await open(context, `${server.url}?prep=cpu`, { newTab: true });
   try {
     await waitFor(cpu.page, (s) => s.ready, "page ready (?prep=cpu)", 180000);
     const before = (await state(cpu.page)).resultCount;
@@ -183,7 +183,7 @@ test("switching variant during a run shows only the new variant", async () => {
 });
 
 test("corrupt and missing weights give a message; other variants still work", async () => {
-  server.override("/static/weights/lite2.safetensors", (req, res) => res.writeHead(404).end("gone"));
+  server.override(weightsPath("lite2"), (req, res) => res.writeHead(404).end("gone"));
   const s2 = await (async () => {
     await page.click("[data-testid=variant-row-lite2]");
     return waitFor(page, (s) => s.load.variant === "lite2" && ["failed", "ready"].includes(s.load.state), "lite2 load", 90000);
@@ -194,7 +194,7 @@ test("corrupt and missing weights give a message; other variants still work", as
   // A corrupt copy: same length, flipped bytes, sha256 no longer the manifest's.
   const good = readFileSync(path.join(ROOT, "static/weights/lite2.safetensors"));
   const bad = Buffer.from(good); bad[bad.length - 10] ^= 0xff;
-  server.override("/static/weights/lite2.safetensors", (req, res) => {
+  server.override(weightsPath("lite2"), (req, res) => {
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bad.length }).end(bad);
   });
   await page.click("[data-testid=variant-row-lite0]");
@@ -226,7 +226,7 @@ test("no request leaves the page's origin", () => {
 test("bench knobs compute the same: depthwise kernel written NCHW, and burn's grouped convolution", async () => {
   const reference = cliClassify("lite0", sample("chelsea.png"));
   for (const [query, kernel] of [["dwlayout=nchw", true], ["dw=grouped", false]]) {
-    const other = await open(context, `${server.origin}/?${query}`, { newTab: true });
+    const other = await open(context, `${server.url}?${query}`, { newTab: true });
     try {
       await waitFor(other.page, (s) => s.ready, `page ready (?${query})`, 180000);
       const before = (await state(other.page)).resultCount;

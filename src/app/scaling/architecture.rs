@@ -65,10 +65,10 @@ pub fn ArchitecturePicture(#[prop(into)] config: Signal<EfficientNetConfig>, #[p
                 <g class="stage" data-stage=i + 1 data-channels=move || row().map(|s| s.out_channels).unwrap_or(0) data-repeats=move || row().map(|s| s.repeats).unwrap_or(0)>
                     <rect
                         class=if i == 0 || i + 1 == stage_count { "bar end" } else { "bar" }
-                        style=move || {
-                            let (x, y, w, h) = geom();
-                            format!("x: {x:.1}px; y: {y:.1}px; width: {w:.1}px; height: {h:.1}px")
-                        }
+                        style:x=move || format!("{:.1}px", geom().0)
+                        style:y=move || format!("{:.1}px", geom().1)
+                        style:width=move || format!("{:.1}px", geom().2)
+                        style:height=move || format!("{:.1}px", geom().3)
                         rx="2"
                     >
                         <title>{label}</title>
@@ -76,9 +76,9 @@ pub fn ArchitecturePicture(#[prop(into)] config: Signal<EfficientNetConfig>, #[p
                     <text
                         class="stage-label"
                         x=BAR_AREA + 32.0
-                        style=move || {
+                        style:transform=move || {
                             let (_, y, _, h) = geom();
-                            format!("transform: translateY({:.1}px)", y + h / 2.0 + 4.0)
+                            format!("translateY({:.1}px)", y + h / 2.0 + 4.0)
                         }
                     >
                         {label}
@@ -99,10 +99,10 @@ pub fn ArchitecturePicture(#[prop(into)] config: Signal<EfficientNetConfig>, #[p
         >
             <rect
                 class="input-square"
-                style=move || {
-                    let s = square();
-                    format!("x: {:.1}px; y: {:.1}px; width: {s:.1}px; height: {s:.1}px", 20.0 + (BAR_AREA - s) / 2.0, GAP + (SQUARE - s) / 2.0)
-                }
+                style:x=move || format!("{:.1}px", 20.0 + (BAR_AREA - square()) / 2.0)
+                style:y=move || format!("{:.1}px", GAP + (SQUARE - square()) / 2.0)
+                style:width=move || format!("{:.1}px", square())
+                style:height=move || format!("{:.1}px", square())
             ></rect>
             <text class="stage-label" x=BAR_AREA + 32.0 y=GAP + SQUARE / 2.0>
                 {move || description.with(|d| format!("input {0}×{0} (square ∝ resolution)", d.resolution))}

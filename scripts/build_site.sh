@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the shipped site into dist/ (README's first command and the browser tests use it):
+# site/build.mjs compiles the page with cargo profile "site" (Cargo.toml: fat LTO, one codegen
+# unit, opt-level "s" with the inference code at 3, no debug info), runs wasm-bindgen, copies
+# the page's files, then site/finish.mjs: wasm-opt (npm's binaryen), content-hashed names, the
+# service worker, the CSP and `_headers`, precompressed .br/.gz, dist/build.json (sizes).
+# Needs what scripts/setup.sh installs (wasm target, wasm-bindgen-cli, node, npm's binaryen) and
+# the converted weights in static/weights/ (made here from the CLI when missing).
+#
+#   scripts/build_site.sh                       wasm-opt -Oz (what is shipped)
+#   EFFNET_WASM_OPT=-O2 scripts/build_site.sh   another wasm-opt level (or "off")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f static/weights/manifest.json ]; then
+  [ -x target/debug/effnet ] || cargo build --bin effnet
+  scripts/convert_weights.sh target/debug/effnet
+fi
+start=$(date +%s)
+node site/build.mjs dist --profile site --wasm-opt="${EFFNET_WASM_OPT:--Oz}"
+echo "build_site: dist/ is the site ($(( $(date +%s) - start )) s); serve it with: node site/serve.mjs dist"

@@ -1,0 +1,208 @@
+// The shipped site (scripts/build_site.sh) as a visitor gets it from a static host: under a
+// sub-path, precompressed, with its headers and strict CSP; offline after the first visit; a
+// new build replacing the old one; storage that refuses the weights. CPU backend (no WebGPU)
+// to keep these quick: the WebGPU path is page.test.mjs's.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ROOT, DIST, PREFIX, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
+  foreignRequests } from "./lib.mjs";
+
+const sample = (f) => path.join(ROOT, "static/samples", f);
+
+async function clickSample(page, file) {
+  const before = (await state(page)).resultCount;
+  await page.click(`[data-testid="sample-${file}"]`);
+  return nextResult(page, before, `result for ${file}`);
+}
+
+/** Waits until the service worker controls the page and the page says it is available offline. */
+async function offlineReady(page) {
+  await page.waitForFunction(() => navigator.serviceWorker?.controller, null, { timeout: 120000 });
+  return waitFor(page, (s) => s.offline?.serviceWorker === "ready", "service worker ready", 120000);
+}
+
+const cacheNames = (page) => page.evaluate(() => caches.keys());
+
+test("the site under a sub-path: precompressed, its headers, no 404, Lite0 classifies, bench page works", async () => {
+  assert.notEqual(PREFIX, "/", "the tests serve the site under a sub-path");
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    // index.html: the frame shown before the wasm runs, no inline script, the CSP as a meta tag.
+    const html = readFileSync(path.join(DIST, "index.html"), "utf8");
+    assert.match(html, /data-testid="boot"/);
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
+    assert.doesNotMatch(html, /(href|src|content)="\/(?!\/)/, "no root-relative URL");
+    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'/);
+
+    const responses = [];
+    const { page, errors, urls } = await open(context, server.url, { newTab: true });
+    page.on("response", (r) => responses.push(r));
+    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+
+    // The gallery shows thumbnails; a full photo is fetched only when chosen.
+    const photos = () => server.requests.filter((p) => /^\/static\/samples\/[^/]+\.(png|jpg)$/.test(p));
+    assert.ok(server.requests.some((p) => p.startsWith("/static/samples/thumbs/")), "thumbnails");
+    assert.deepEqual(photos(), []);
+    const s = await clickSample(page, "chelsea.png");
+    assert.deepEqual(photos(), ["/static/samples/chelsea.png"]);
+    assert.equal(s.lastResult.variant, "lite0");
+    assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("chelsea.png")));
+
+    // Headers of the first visit (the document and the wasm).
+    const doc = await (await fetch(server.url, { headers: { "accept-encoding": "br, gzip" } }));
+    assert.equal(doc.headers.get("content-encoding"), "br");
+    assert.equal(doc.headers.get("cache-control"), "no-cache");
+    assert.equal(doc.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(doc.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(doc.headers.get("permissions-policy"), "camera=(self)");
+    assert.match(doc.headers.get("content-security-policy"), /style-src 'self';/);
+    const wasmUrl = urls.find((u) => u.endsWith(".wasm"));
+    const wasm = await fetch(wasmUrl, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(wasm.headers.get("content-type"), "application/wasm");
+    assert.equal(wasm.headers.get("content-encoding"), "gzip");
+    assert.equal(wasm.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    const wasmResponse = responses.find((r) => r.url() === wasmUrl);
+    if (wasmResponse) assert.equal((await wasmResponse.allHeaders())["content-encoding"], "br");
+
+    assert.deepEqual(responses.filter((r) => r.status() >= 400).map((r) => `${r.status()} ${r.url()}`), []);
+    assert.deepEqual(foreignRequests(urls, server.origin), []);
+    assert.deepEqual(errors, []);
+
+    // The bench page, under the same sub-path.
+    const bench = await open(context, server.url + "?bench&variants=lite0&runs=1&backend=cpu", { newTab: true });
+    const b = await waitFor(bench.page, (s) => s.bench?.done, "bench done", 300000);
+    assert.equal(b.bench.error ?? null, null);
+    assert.deepEqual(b.bench.rows.map((r) => r.variant), ["lite0"]);
+    assert.ok(b.bench.rows[0].warm_median_ms > 0);
+    assert.deepEqual(bench.errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("offline after the first visit: the page and a stored variant work, a new variant says it needs the network", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await open(context, server.url);
+    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await offlineReady(page);
+    const online = await clickSample(page, "chelsea.png");
+    assertSameTop5(assert, online.lastResult, cliClassify("lite0", sample("chelsea.png")));
+    const s0 = await waitFor(page, (s) => s.offline.stored.includes("lite0"), "lite0 stored");
+    assert.match(await page.locator("[data-testid=offline]").innerText(), /Available offline.*Lite0/);
+    assert.equal(typeof s0.offline.persisted, "boolean");
+
+    // Offline: the browser says so, and the server is gone too (nothing can answer).
+    await context.setOffline(true);
+    await server.close();
+    await page.reload();
+    const s = await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready offline", 180000);
+    assert.equal(s.load.fromCache, true);
+    const r = await clickSample(page, "chelsea.png");
+    assert.equal(r.error, null, r.error);
+    assertSameTop5(assert, r.lastResult, cliClassify("lite0", sample("chelsea.png")));
+
+    await page.click("[data-testid=variant-row-lite1]");
+    const f = await waitFor(page, (s) => s.load.variant === "lite1" && ["failed", "ready"].includes(s.load.state), "lite1 offline", 60000);
+    assert.equal(f.load.state, "failed");
+    assert.match(f.load.message, /not stored in this browser and the network is unreachable/);
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(e)), []);
+  } finally {
+    await context.setOffline(false).catch(() => {});
+    await context.close();
+    await server.close();
+  }
+});
+
+/** A copy of the built site that differs as a new build does: other wasm bytes, so another
+ * hashed name, another build id in index.html and the service worker. */
+function newBuild() {
+  const dir = mkdtempSync(path.join(tmpdir(), "effnet-newbuild-"));
+  cpSync(DIST, dir, { recursive: true });
+  const wasmName = readdirSync(dir).find((f) => f.endsWith("_bg.wasm"));
+  // A custom section ("test", empty) appended: a valid module with other bytes.
+  const bytes = Buffer.concat([readFileSync(path.join(dir, wasmName)), Buffer.from([0, 5, 4, 0x74, 0x65, 0x73, 0x74])]);
+  const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+  const newName = `effnet-web-${hash}_bg.wasm`;
+  writeFileSync(path.join(dir, wasmName), bytes);
+  renameSync(path.join(dir, wasmName), path.join(dir, newName));
+  const html = readFileSync(path.join(dir, "index.html"), "utf8");
+  const oldBuild = html.match(/<meta name="effnet-build" content="([0-9a-f]+)">/)[1];
+  const build = createHash("sha256").update(oldBuild + hash).digest("hex").slice(0, 16);
+  for (const f of ["index.html", "sw.js", "_headers"]) {
+    const text = readFileSync(path.join(dir, f), "utf8").replaceAll(wasmName, newName).replaceAll(oldBuild, build)
+      .replace(/<meta name="effnet-wasm-bytes" content="\d+">/, `<meta name="effnet-wasm-bytes" content="${bytes.length}">`);
+    writeFileSync(path.join(dir, f), text);
+  }
+  for (const f of ["index.html", "sw.js", wasmName]) {
+    for (const ext of [".br", ".gz"]) rmSync(path.join(dir, f + ext), { force: true });
+  }
+  return { dir, oldBuild, build, oldWasm: wasmName, newWasm: newName };
+}
+
+test("a new build replaces the old one on the next online visit (no stale wasm, old cache deleted)", async () => {
+  const next = newBuild();
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await open(context, server.url);
+    await waitFor(page, (s) => s.ready, "page ready", 180000);
+    await offlineReady(page);
+    assert.ok((await cacheNames(page)).includes(`effnet-site-${next.oldBuild}`));
+
+    server.setDir(next.dir);
+    const asked = server.requests.length;
+    await page.reload();
+    await waitFor(page, (s) => s.ready, "new build ready", 180000);
+    assert.equal(await page.evaluate(() => document.querySelector('meta[name="effnet-build"]').content), next.build);
+    assert.ok(server.requests.slice(asked).includes(`/${next.newWasm}`), "the new wasm was downloaded");
+    await page.waitForFunction((b) => caches.keys().then((k) => k.includes(`effnet-site-${b}`) &&
+      !k.some((n) => n.startsWith("effnet-site-") && n !== `effnet-site-${b}`)), next.build, { timeout: 120000 });
+    const stale = await page.evaluate((old) => caches.open(`effnet-site-${document.querySelector('meta[name="effnet-build"]').content}`)
+      .then((c) => c.keys()).then((k) => k.map((r) => r.url).filter((u) => u.endsWith(old))), next.oldWasm);
+    assert.deepEqual(stale, []);
+    // The weights (the page's own cache, keyed by sha256) survive the new build.
+    assert.ok((await cacheNames(page)).includes("effnet-weights-v1"));
+    const s = await clickSample(page, "coffee.png");
+    assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("coffee.png")));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+    rmSync(next.dir, { recursive: true, force: true });
+  }
+});
+
+test("storage that refuses the weights (QuotaExceededError): a message, and the page still classifies", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    await context.addInitScript(() => {
+      const open = CacheStorage.prototype.open;
+      CacheStorage.prototype.open = async function (name) {
+        const cache = await open.call(this, name);
+        cache.put = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+        return cache;
+      };
+    });
+    const { page, errors } = await open(context, server.url);
+    const s0 = await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    assert.equal(s0.load.fromCache, false);
+    const notice = page.locator("[data-testid=storage-notice]");
+    assert.match(await notice.innerText(), /Lite0's weights could not be stored in this browser \(QuotaExceededError.*storage is full or refused.*keeps working from the network/);
+    const s = await clickSample(page, "coffee.png");
+    assert.equal(s.error, null);
+    assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("coffee.png")));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
