@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the site as it is shipped (scripts/build_site.sh: release, wasm-opt, hashed names,
-# service worker, CSP, precompressed files) and drives it in headless Debian Chromium, served
+# Builds the site as it is shipped (scripts/build_site.sh: profile site, hashed names, service
+# worker, CSP, precompressed files) and drives it in headless Debian Chromium, served
 # by site/serve.mjs under a sub-path with the site's own headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."

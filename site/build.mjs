@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Builds the page into DIST (default dist/): the wasm with cargo, its JS glue with wasm-bindgen,
-// the page's files beside them, then site/finish.mjs (wasm-opt, hashed names, service worker,
-// CSP, `_headers`, precompressed copies). No other build tool: a fresh machine needs only the
-// wasm target, wasm-bindgen-cli at Cargo.lock's version, node and npm's binaryen.
+// the page's files beside them, then site/finish.mjs (hashed names, service worker, CSP,
+// `_headers`, precompressed copies; wasm-opt when asked). No other build tool: a fresh machine
+// needs only the wasm target, wasm-bindgen-cli at Cargo.lock's version and node (npm's binaryen
+// for wasm-opt).
 //
-//   node site/build.mjs [DIST] [--profile site|dev] [--wasm-opt=-Oz|-O2|off]
+//   node site/build.mjs [DIST] [--profile site|dev] [--wasm-opt=off|-Oz|-O2]   (default off:
+//   see scripts/build_site.sh for the measurement)
 //
 // index.html is the page's source as it is: it names `effnet-web.js`, `effnet-web_bg.wasm`,
 // `main.css`, `boot.js` and `favicon.svg`; finish.mjs gives them content-hashed names.
@@ -23,7 +25,7 @@ const flag = (name, fallback) => {
   return eq >= 0 ? args.splice(eq, 1)[0].slice(name.length + 3) : fallback;
 };
 const profile = flag("profile", "site");
-const wasmOpt = flag("wasm-opt", "-Oz");
+const wasmOpt = flag("wasm-opt", "off");
 const dist = path.resolve(args[0] ?? path.join(ROOT, "dist"));
 const TARGET = "wasm32-unknown-unknown";
 const seconds = (t0) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;

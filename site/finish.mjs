@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Turns the assembled dist/ into the shipped site (site/build.mjs runs it last):
 //
-//   1. wasm-opt (npm's binaryen; see NOTES: Debian's 108 breaks burn's wasm) on the wasm;
+//   1. wasm-opt when asked (npm's binaryen; Debian's 108 breaks burn's wasm; off by default:
+//      scripts/build_site.sh says why);
 //   2. content-hashed names for everything cacheable: the wasm (renamed after wasm-opt), its JS
 //      glue, the CSS, the icon, the start-up script, the weights files (the manifest is
 //      rewritten to name them);
@@ -11,7 +12,7 @@
 //   5. `.br` (quality 11) and `.gz` (level 9) beside every text and wasm file;
 //   6. `build.json`: the build id and each code file's size raw / gzip / brotli.
 //
-//   node site/finish.mjs DIST [--wasm-opt=-Oz|-O2|off]
+//   node site/finish.mjs DIST [--wasm-opt=off|-Oz|-O2]
 
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -25,7 +26,7 @@ import { CSP, SECURITY_HEADERS, IMMUTABLE, REVALIDATE } from "./policy.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const dist = path.resolve(args.find((a) => !a.startsWith("--")) ?? path.join(ROOT, "dist"));
-const optLevel = (args.find((a) => a.startsWith("--wasm-opt=")) ?? "--wasm-opt=-Oz").split("=")[1];
+const optLevel = (args.find((a) => a.startsWith("--wasm-opt=")) ?? "--wasm-opt=off").split("=")[1];
 
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 const rel = (file) => path.relative(dist, file).split(path.sep).join("/");
