@@ -32,6 +32,7 @@ echo "ok"
 step "Rust: wasm target, wasm-bindgen-cli"
 # The page is built by site/build.mjs (cargo + wasm-bindgen + node): no other build tool.
 rustup target add wasm32-unknown-unknown
+cargo fmt --version > /dev/null 2>&1 || rustup component add rustfmt
 WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB" ]; then
   # Not --locked: its lock file pins a webpki-roots version the registry no longer has.

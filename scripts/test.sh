@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project (README's test command). Needs what scripts/setup.sh installs.
+#   0. rustfmt: the Rust code is formatted (cargo fmt --check).
 #   1. PyTorch references: parity fixtures (seed, torchvision, timm, lukemelas, Lite) with random
 #      weights, and Lite0's real-weights results on sample photos.
 #   2. The core crate's tests (native, burn's Flex CPU backend).
@@ -10,6 +11,9 @@ PY=/usr/bin/python3
 FIX=target/fixtures
 
 step() { printf '\n== %s\n' "$*"; }
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all --check
 
 step "python references"
 "$PY" -c 'import torch, torchvision' 2>/dev/null || {

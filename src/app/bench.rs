@@ -20,10 +20,10 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::backend::GpuState;
-use super::memory::{self, MemorySample};
-use super::profile::Profile;
 use super::inference::{self, InputKind};
+use super::memory::{self, MemorySample};
 use super::models::{self, LoadState};
+use super::profile::Profile;
 use super::{AppState, js};
 
 const DEFAULT_RUNS: usize = 3;
@@ -130,11 +130,17 @@ fn gradient_wh(width: usize, height: usize) -> RgbImage {
 
 /// `?input=WxH`, when given and sane.
 fn input_size() -> Result<Option<(usize, usize)>, String> {
-    let Some(text) = js::query_param("input").filter(|t| !t.is_empty()) else { return Ok(None) };
-    let parsed = text.split_once('x').and_then(|(w, h)| Some((w.parse::<usize>().ok()?, h.parse::<usize>().ok()?)));
+    let Some(text) = js::query_param("input").filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = text
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<usize>().ok()?, h.parse::<usize>().ok()?)));
     match parsed {
         Some((w, h)) if (1..=4096).contains(&w) && (1..=4096).contains(&h) => Ok(Some((w, h))),
-        _ => Err(format!("?input={text}: expected WIDTHxHEIGHT, each 1 to 4096")),
+        _ => Err(format!(
+            "?input={text}: expected WIDTHxHEIGHT, each 1 to 4096"
+        )),
     }
 }
 
@@ -260,9 +266,13 @@ pub async fn run(state: AppState) {
         && let Some(&variant) = list.first()
     {
         let profile = profile(state, variant, kind, runs.max(1)).await;
-        state.bench.update(|b| b.get_or_insert_with(Default::default).profile = Some(profile));
+        state
+            .bench
+            .update(|b| b.get_or_insert_with(Default::default).profile = Some(profile));
     }
-    if let Some(n) = js::query_param("soak").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
+    if let Some(n) = js::query_param("soak")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
         && let Some(&variant) = list.first()
     {
         soak(state, variant, kind, n).await;
@@ -276,15 +286,28 @@ pub async fn run(state: AppState) {
 }
 
 /// Part-by-part timing of `variant` on `kind` (see `profile`).
-async fn profile(state: AppState, variant: Variant, kind: super::backend::BackendKind, runs: usize) -> Profile {
+async fn profile(
+    state: AppState,
+    variant: Variant,
+    kind: super::backend::BackendKind,
+    runs: usize,
+) -> Profile {
     state.status.set(format!("Bench: profiling {variant}…"));
-    let mut p = Profile { variant: variant.name().into(), backend: kind.id().into(), runs, ..Default::default() };
+    let mut p = Profile {
+        variant: variant.name().into(),
+        backend: kind.id().into(),
+        runs,
+        ..Default::default()
+    };
     let result = async {
         let loaded = models::ensure_model(state, variant, kind).await?;
         let device = super::backend::device(kind).ok_or("no device")?;
         let size = loaded.preprocessing.size;
         let (input, _) = loaded.preprocessing.apply(&gradient(size));
-        let x = burn::tensor::Tensor::<4>::from_data(burn::tensor::TensorData::new(input, [1, 3, size, size]), &device);
+        let x = burn::tensor::Tensor::<4>::from_data(
+            burn::tensor::TensorData::new(input, [1, 3, size, size]),
+            &device,
+        );
         super::profile::profile(&loaded.model, x, runs).await
     }
     .await;
@@ -305,8 +328,16 @@ async fn soak(state: AppState, variant: Variant, kind: super::backend::BackendKi
     state.cam.update(|c| c.enabled = true);
     let size = variant.config().resolution;
     let frames = [Rc::new(gradient(size)), Rc::new(mirrored(&gradient(size)))];
-    let mut soak = Soak { variant: variant.name().into(), asked: n, ..Default::default() };
-    let publish = |soak: &Soak| state.bench.update(|b| b.get_or_insert_with(Default::default).soak = Some(soak.clone()));
+    let mut soak = Soak {
+        variant: variant.name().into(),
+        asked: n,
+        ..Default::default()
+    };
+    let publish = |soak: &Soak| {
+        state
+            .bench
+            .update(|b| b.get_or_insert_with(Default::default).soak = Some(soak.clone()))
+    };
     let warm_up = 10.min(n);
     let every = (n / 10).max(1);
     let mut times = Vec::with_capacity(n);
@@ -314,8 +345,18 @@ async fn soak(state: AppState, variant: Variant, kind: super::backend::BackendKi
         if i == warm_up {
             soak.samples.push(memory::sample(0, kind));
         }
-        state.status.set(format!("Bench: soak {variant}, run {} of {n}", i.saturating_sub(warm_up)));
-        match inference::classify(state, frames[i % 2].clone(), "soak".into(), InputKind::Webcam).await {
+        state.status.set(format!(
+            "Bench: soak {variant}, run {} of {n}",
+            i.saturating_sub(warm_up)
+        ));
+        match inference::classify(
+            state,
+            frames[i % 2].clone(),
+            "soak".into(),
+            InputKind::Webcam,
+        )
+        .await
+        {
             Some(r) if i >= warm_up => times.push(r.latency_ms),
             Some(_) => {}
             None => soak.failures += 1,
@@ -330,9 +371,18 @@ async fn soak(state: AppState, variant: Variant, kind: super::backend::BackendKi
     soak.median_ms = stats(&times).0;
     if let (Some(first), Some(last)) = (soak.samples.first(), soak.samples.last()) {
         soak.wasm_growth_bytes = Some(last.wasm_bytes - first.wasm_bytes);
-        soak.js_heap_growth_bytes = last.js_heap_bytes.zip(first.js_heap_bytes).map(|(a, b)| a - b);
-        soak.gpu_in_use_growth_bytes = last.gpu_in_use_bytes.zip(first.gpu_in_use_bytes).map(|(a, b)| a - b);
-        soak.gpu_reserved_growth_bytes = last.gpu_reserved_bytes.zip(first.gpu_reserved_bytes).map(|(a, b)| a - b);
+        soak.js_heap_growth_bytes = last
+            .js_heap_bytes
+            .zip(first.js_heap_bytes)
+            .map(|(a, b)| a - b);
+        soak.gpu_in_use_growth_bytes = last
+            .gpu_in_use_bytes
+            .zip(first.gpu_in_use_bytes)
+            .map(|(a, b)| a - b);
+        soak.gpu_reserved_growth_bytes = last
+            .gpu_reserved_bytes
+            .zip(first.gpu_reserved_bytes)
+            .map(|(a, b)| a - b);
     }
     soak.done = true;
     publish(&soak);

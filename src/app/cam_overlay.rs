@@ -24,28 +24,48 @@ pub struct CamSettings {
 
 impl Default for CamSettings {
     fn default() -> Self {
-        Self { enabled: true, opacity: 0.5, class: None }
+        Self {
+            enabled: true,
+            opacity: 0.5,
+            class: None,
+        }
     }
 }
 
-fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: usize) -> Result<(), String> {
+fn put_rgba(
+    canvas: &HtmlCanvasElement,
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<(), String> {
     canvas.set_width(width as u32);
     canvas.set_height(height as u32);
     let ctx = js::context_2d(canvas)?;
-    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32)
-        .map_err(|e| js::error_text(&e))?;
-    ctx.put_image_data(&data, 0.0, 0.0).map_err(|e| js::error_text(&e))
+    let data =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32)
+            .map_err(|e| js::error_text(&e))?;
+    ctx.put_image_data(&data, 0.0, 0.0)
+        .map_err(|e| js::error_text(&e))
 }
 
 pub fn draw_crop(canvas: &HtmlCanvasElement, crop: &RgbImage) -> Result<(), String> {
-    let rgba: Vec<u8> = crop.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    let rgba: Vec<u8> = crop
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
     put_rgba(canvas, &rgba, crop.width, crop.height)
 }
 
 /// A blue → cyan → yellow → red ramp for `t` in 0–1.
 fn colour(t: f32) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
-    let stops: [[f32; 3]; 4] = [[0.1, 0.1, 0.6], [0.0, 0.8, 0.9], [1.0, 0.9, 0.1], [0.9, 0.05, 0.05]];
+    let stops: [[f32; 3]; 4] = [
+        [0.1, 0.1, 0.6],
+        [0.0, 0.8, 0.9],
+        [1.0, 0.9, 0.1],
+        [0.9, 0.05, 0.05],
+    ];
     let x = t * 3.0;
     let i = (x.floor() as usize).min(2);
     let f = x - i as f32;
@@ -55,7 +75,12 @@ fn colour(t: f32) -> [u8; 3] {
 
 /// Draws `class`'s map onto `canvas` (`size`² pixels): positive evidence scaled to 0–1 by the
 /// map's maximum, transparent where there is none.
-pub fn draw_cam(canvas: &HtmlCanvasElement, cams: &Cams, class: usize, size: usize) -> Result<(), String> {
+pub fn draw_cam(
+    canvas: &HtmlCanvasElement,
+    cams: &Cams,
+    class: usize,
+    size: usize,
+) -> Result<(), String> {
     let map = cams.map(class).ok_or("no map for this class")?;
     let max = map.iter().copied().fold(0f32, f32::max);
     let rgba: Vec<u8> = map
@@ -72,18 +97,31 @@ pub fn draw_cam(canvas: &HtmlCanvasElement, cams: &Cams, class: usize, size: usi
     canvas.set_height(size as u32);
     let ctx = js::context_2d(canvas)?;
     ctx.set_image_smoothing_enabled(true);
-    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&small, 0.0, 0.0, size as f64, size as f64)
-        .map_err(|e| js::error_text(&e))
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+        &small,
+        0.0,
+        0.0,
+        size as f64,
+        size as f64,
+    )
+    .map_err(|e| js::error_text(&e))
 }
 
 /// The class an overlay shows: the chosen one if this result has its map, else the top class.
 pub fn shown_class(settings: &CamSettings, cams: &Cams) -> Option<usize> {
-    settings.class.filter(|c| cams.classes.contains(c)).or_else(|| cams.classes.first().copied())
+    settings
+        .class
+        .filter(|c| cams.classes.contains(c))
+        .or_else(|| cams.classes.first().copied())
 }
 
 /// The crop with the activation map of the class chosen in `state.cam` over it.
 #[component]
-pub fn CropView(crop: Arc<RgbImage>, cams: Option<Arc<Cams>>, #[prop(into)] testid: String) -> impl IntoView {
+pub fn CropView(
+    crop: Arc<RgbImage>,
+    cams: Option<Arc<Cams>>,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let crop_ref = NodeRef::<leptos::html::Canvas>::new();
     let cam_ref = NodeRef::<leptos::html::Canvas>::new();
@@ -100,13 +138,17 @@ pub fn CropView(crop: Arc<RgbImage>, cams: Option<Arc<Cams>>, #[prop(into)] test
     }
     let shown = {
         let cams = cams.clone();
-        move || cams.as_ref().and_then(|c| state.cam.with(|s| shown_class(s, c)))
+        move || {
+            cams.as_ref()
+                .and_then(|c| state.cam.with(|s| shown_class(s, c)))
+        }
     };
     {
         let cams = cams.clone();
         let shown = shown.clone();
         Effect::new(move |_| {
-            let (Some(canvas), Some(cams), Some(class)) = (cam_ref.get(), cams.as_ref(), shown()) else {
+            let (Some(canvas), Some(cams), Some(class)) = (cam_ref.get(), cams.as_ref(), shown())
+            else {
                 return;
             };
             if let Err(e) = draw_cam(canvas.unchecked_ref(), cams, class, size) {

@@ -67,10 +67,17 @@ pub fn chosen(state: AppState) -> BTreeSet<Variant> {
         return c;
     }
     let pretrained: BTreeSet<Variant> = state.manifest.with(|m| match m {
-        ManifestState::Loaded(_) => Variant::ALL.into_iter().filter(|v| m.entry(*v).is_some()).collect(),
+        ManifestState::Loaded(_) => Variant::ALL
+            .into_iter()
+            .filter(|v| m.entry(*v).is_some())
+            .collect(),
         _ => BTreeSet::new(),
     });
-    if pretrained.is_empty() { [Variant::Lite0, Variant::B0].into() } else { pretrained }
+    if pretrained.is_empty() {
+        [Variant::Lite0, Variant::B0].into()
+    } else {
+        pretrained
+    }
 }
 
 fn toggle(state: AppState, variant: Variant) {
@@ -83,21 +90,34 @@ fn toggle(state: AppState, variant: Variant) {
 
 /// The top-1 label most pretrained cards agree on, and how many do.
 pub fn consensus(cards: &[Card]) -> Option<(usize, usize)> {
-    let tops: Vec<usize> = cards.iter().filter(|c| c.pretrained).filter_map(|c| c.top5.first().map(|p| p.index)).collect();
-    let best = tops.iter().copied().max_by_key(|&t| (tops.iter().filter(|&&u| u == t).count(), usize::MAX - t))?;
+    let tops: Vec<usize> = cards
+        .iter()
+        .filter(|c| c.pretrained)
+        .filter_map(|c| c.top5.first().map(|p| p.index))
+        .collect();
+    let best = tops
+        .iter()
+        .copied()
+        .max_by_key(|&t| (tops.iter().filter(|&&u| u == t).count(), usize::MAX - t))?;
     Some((best, tops.iter().filter(|&&t| t == best).count()))
 }
 
 /// Runs the current image through the ticked variants, one after another.
 pub fn run(state: AppState) {
     let Some((image, name)) = inference::current_image() else {
-        state.error.set(Some("Choose an image first (a sample, a file, a drop or a paste), then compare.".into()));
+        state.error.set(Some(
+            "Choose an image first (a sample, a file, a drop or a paste), then compare.".into(),
+        ));
         return;
     };
-    let Some(kind) = state.backend.with_untracked(|b| b.active) else { return };
+    let Some(kind) = state.backend.with_untracked(|b| b.active) else {
+        return;
+    };
     let variants: Vec<Variant> = chosen(state).into_iter().collect();
     if variants.is_empty() {
-        state.error.set(Some("Tick at least one variant to compare.".into()));
+        state
+            .error
+            .set(Some("Tick at least one variant to compare.".into()));
         return;
     }
     let me = RUN.with(|r| {
@@ -118,11 +138,22 @@ pub fn run(state: AppState) {
             if stale() {
                 return;
             }
-            let set_progress = |what: String| state.compare.update(|c| c.progress = format!("{}/{total} · {what}", i + 1));
+            let set_progress = |what: String| {
+                state
+                    .compare
+                    .update(|c| c.progress = format!("{}/{total} · {what}", i + 1))
+            };
             set_progress(format!("loading {variant}…"));
             let progress = |s: LoadState| {
-                if let LoadState::Downloading { loaded, total: t, .. } = s {
-                    set_progress(format!("downloading {variant}: {:.1} of {:.1} MB", loaded as f64 / 1e6, t as f64 / 1e6));
+                if let LoadState::Downloading {
+                    loaded, total: t, ..
+                } = s
+                {
+                    set_progress(format!(
+                        "downloading {variant}: {:.1} of {:.1} MB",
+                        loaded as f64 / 1e6,
+                        t as f64 / 1e6
+                    ));
                 }
             };
             let d = variant.config().describe();
@@ -150,7 +181,11 @@ pub fn run(state: AppState) {
                     let with_cams = state.cam.with_untracked(|c| c.enabled);
                     // A network's first run is cold (shader compilation, allocation): run it once
                     // more so the card shows what this device does warm.
-                    let runs = if loaded.timings().cold_ms.is_none() { 2 } else { 1 };
+                    let runs = if loaded.timings().cold_ms.is_none() {
+                        2
+                    } else {
+                        1
+                    };
                     for _ in 0..runs {
                         match run_model(&loaded, &image, kind, with_cams, &stale).await {
                             Ok(None) => return,
@@ -161,7 +196,9 @@ pub fn run(state: AppState) {
                             Ok(Some(out)) => {
                                 let timings = loaded.record(out.latency_ms);
                                 measurements::record(state, variant, kind, &timings);
-                                card.cam_peak = out.cams.as_ref().and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
+                                card.cam_peak = out.cams.as_ref().and_then(|c| {
+                                    cam_peak(c, out.top5.first()?.index, out.crop_size)
+                                });
                                 card.top5 = out.top5;
                                 card.latency_ms = out.latency_ms;
                                 card.cold_ms = timings.cold_ms;
@@ -192,10 +229,13 @@ pub fn run(state: AppState) {
 #[component]
 fn CardView(card: Card, consensus: Option<(usize, usize)>) -> impl IntoView {
     let top = card.top5.first().map(|p| p.index);
-    let agrees = card.pretrained && top.is_some() && consensus.map(|(c, _)| Some(c) == top).unwrap_or(false);
+    let agrees =
+        card.pretrained && top.is_some() && consensus.map(|(c, _)| Some(c) == top).unwrap_or(false);
     let disagrees = card.pretrained && top.is_some() && !agrees;
     let warm_note = match card.cold_ms {
-        Some(cold) if (cold - card.latency_ms).abs() > f64::EPSILON => format!(" (first run {cold:.0} ms)"),
+        Some(cold) if (cold - card.latency_ms).abs() > f64::EPSILON => {
+            format!(" (first run {cold:.0} ms)")
+        }
         _ => " (first run)".into(),
     };
     view! {
@@ -258,11 +298,21 @@ pub fn CompareView() -> impl IntoView {
         .collect_view();
     let summary = move || {
         state.compare.with(|c| {
-            let pretrained = c.cards.iter().filter(|k| k.pretrained && !k.top5.is_empty()).count();
+            let pretrained = c
+                .cards
+                .iter()
+                .filter(|k| k.pretrained && !k.top5.is_empty())
+                .count();
             match consensus(&c.cards) {
                 None => String::new(),
-                Some((class, n)) if n == pretrained => format!("All {n} pretrained variant(s) agree: {}", effnet::labels::label(class, 1000)),
-                Some((class, n)) => format!("{n} of {pretrained} pretrained variants say {}; the others (marked) disagree", effnet::labels::label(class, 1000)),
+                Some((class, n)) if n == pretrained => format!(
+                    "All {n} pretrained variant(s) agree: {}",
+                    effnet::labels::label(class, 1000)
+                ),
+                Some((class, n)) => format!(
+                    "{n} of {pretrained} pretrained variants say {}; the others (marked) disagree",
+                    effnet::labels::label(class, 1000)
+                ),
             }
         })
     };

@@ -24,10 +24,12 @@ use effnet::config::Activation;
 use effnet::model::{DepthwiseCall, DepthwiseImpl};
 
 /// The kernel as the core takes it, writing its output channels-last (the default).
-pub const KERNEL: DepthwiseImpl = DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, true));
+pub const KERNEL: DepthwiseImpl =
+    DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, true));
 
 /// The same kernel writing NCHW-contiguous output (the `?dwlayout=nchw` bench knob).
-pub const KERNEL_NCHW: DepthwiseImpl = DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, false));
+pub const KERNEL_NCHW: DepthwiseImpl =
+    DepthwiseImpl::Kernel(|x, call| depthwise_bias_act(x, call, false));
 
 static LAUNCHED: AtomicU32 = AtomicU32::new(0);
 static DECLINED: AtomicU32 = AtomicU32::new(0);
@@ -35,7 +37,10 @@ static DECLINED: AtomicU32 = AtomicU32::new(0);
 /// How many depthwise layers this kernel has run and declined since the page started
 /// (published in `window.__effnet.depthwise`, so tests can see that it is really in use).
 pub fn counts() -> (u32, u32) {
-    (LAUNCHED.load(Ordering::Relaxed), DECLINED.load(Ordering::Relaxed))
+    (
+        LAUNCHED.load(Ordering::Relaxed),
+        DECLINED.load(Ordering::Relaxed),
+    )
 }
 
 /// `output[n, y, x, c] = act(bias[c] + Σ_(i,j) weight[c, 0, i, j] · input[n, c, y·s + i − top, x·s + j − left])`.
@@ -60,7 +65,11 @@ fn depthwise_kernel<F: Float>(
     // Split the output position into indices, innermost first: (c, x, y) channels-last,
     // (x, y, c) for NCHW.
     let channels = weight.shape(0);
-    let (out_h, out_w) = if channels_last { (output.shape(1), output.shape(2)) } else { (output.shape(2), output.shape(3)) };
+    let (out_h, out_w) = if channels_last {
+        (output.shape(1), output.shape(2))
+    } else {
+        (output.shape(2), output.shape(3))
+    };
     let first = if channels_last { channels } else { out_w };
     let second = if channels_last { out_w } else { out_h };
     let third = if channels_last { out_h } else { channels };
@@ -127,9 +136,11 @@ fn depthwise_bias_act(
     call: &DepthwiseCall,
     channels_last: bool,
 ) -> Result<BurnTensor<4>, BurnTensor<4>> {
-    let (Some(input), Some(weight), Some(bias)) =
-        (cube_tensor(&x), cube_tensor(&call.weight), cube_tensor(&call.bias))
-    else {
+    let (Some(input), Some(weight), Some(bias)) = (
+        cube_tensor(&x),
+        cube_tensor(&call.weight),
+        cube_tensor(&call.bias),
+    ) else {
         DECLINED.fetch_add(1, Ordering::Relaxed);
         return Err(x);
     };
@@ -139,9 +150,18 @@ fn depthwise_bias_act(
         Some(Activation::Relu6) => (false, true),
         None => (false, false),
     };
-    let shape = if channels_last { [n, call.out_h, call.out_w, c] } else { [n, c, call.out_h, call.out_w] };
+    let shape = if channels_last {
+        [n, call.out_h, call.out_w, c]
+    } else {
+        [n, c, call.out_h, call.out_w]
+    };
     let client = input.client.clone();
-    let output = empty_device_dtype(client.clone(), input.device.clone(), Shape::new(shape), input.dtype);
+    let output = empty_device_dtype(
+        client.clone(),
+        input.device.clone(),
+        Shape::new(shape),
+        input.dtype,
+    );
     let elements = n * call.out_h * call.out_w * c;
     let cube_dim = CubeDim::new(&client, elements);
     let cube_count = calculate_cube_count_elemwise(&client, elements, cube_dim);
@@ -165,5 +185,9 @@ fn depthwise_bias_act(
     );
     LAUNCHED.fetch_add(1, Ordering::Relaxed);
     let output = BurnTensor::<4>::from_primitive::<Cube>(output);
-    Ok(if channels_last { output.permute([0, 3, 1, 2]) } else { output })
+    Ok(if channels_last {
+        output.permute([0, 3, 1, 2])
+    } else {
+        output
+    })
 }

@@ -103,7 +103,10 @@ pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
         .map_err(|e| js::error_text(&e))?;
     let head = read_bytes(&head_blob).await?;
     let header = image_header::read(&head);
-    if let Some(Header { size: Some((w, h)), .. }) = header {
+    if let Some(Header {
+        size: Some((w, h)), ..
+    }) = header
+    {
         let pixels = w as u64 * h as u64;
         if w == 0 || h == 0 {
             return Err(format!("the image is {w}×{h}: it has no pixels"));
@@ -116,22 +119,38 @@ pub async fn decode_blob(blob: &Blob) -> Result<Decoded, String> {
             ));
         }
     }
-    if let Some(Header { format: Format::Jpeg, size: Some((w, h)) }) = header
+    if let Some(Header {
+        format: Format::Jpeg,
+        size: Some((w, h)),
+    }) = header
         && w.max(h) <= MAX_SIDE
         && (w as u64) * (h as u64) <= MAX_PIXELS
     {
-        let bytes = if head.len() as f64 == size { head } else { read_bytes(blob).await? };
+        let bytes = if head.len() as f64 == size {
+            head
+        } else {
+            read_bytes(blob).await?
+        };
         if !effnet::jpeg::is_complete(&bytes) {
             return Err("this JPEG is truncated (it ends before its image data does)".into());
         }
         let image = effnet::image_file::decode_image(&bytes)?;
         let original = (image.width as u32, image.height as u32);
-        return Ok(Decoded { image, original, downscaled: false });
+        return Ok(Decoded {
+            image,
+            original,
+            downscaled: false,
+        });
     }
     drop(head);
     let (bitmap, original, downscaled) = match header {
-        Some(Header { format: Format::Svg, .. }) => {
-            let (bitmap, size) = svg_bitmap(blob).await.map_err(|e| undecodable(header, &e))?;
+        Some(Header {
+            format: Format::Svg,
+            ..
+        }) => {
+            let (bitmap, size) = svg_bitmap(blob)
+                .await
+                .map_err(|e| undecodable(header, &e))?;
             (bitmap, size, false)
         }
         _ => browser_bitmap(blob, header).await?,
@@ -177,7 +196,9 @@ async fn browser_bitmap(
 ) -> Result<(ImageBitmap, (u32, u32), bool), String> {
     let window = js::window();
     let options = bitmap_options();
-    let planned = header.and_then(|h| h.size).and_then(|(w, h)| target_size(w, h));
+    let planned = header
+        .and_then(|h| h.size)
+        .and_then(|(w, h)| target_size(w, h));
     if let Some((nw, nh)) = planned {
         options.set_resize_width(nw);
         options.set_resize_height(nh);
@@ -228,22 +249,36 @@ async fn browser_bitmap(
 async fn svg_bitmap(blob: &Blob) -> Result<(ImageBitmap, (u32, u32)), String> {
     let url = web_sys::Url::create_object_url_with_blob(blob).map_err(|e| js::error_text(&e))?;
     let result = async {
-        let img = js::document().create_element("img").map_err(|e| js::error_text(&e))?;
+        let img = js::document()
+            .create_element("img")
+            .map_err(|e| js::error_text(&e))?;
         js::set(&img, "src", &url.as_str().into());
         let decode = js::call_method(&img, "decode", &[])?;
-        JsFuture::from(decode).await.map_err(|e| js::error_text(&e))?;
+        JsFuture::from(decode)
+            .await
+            .map_err(|e| js::error_text(&e))?;
         let natural = |key: &str| js::get(&img, key).as_f64().unwrap_or(0.0) as u32;
         let (w, h) = match (natural("naturalWidth"), natural("naturalHeight")) {
             (0, _) | (_, 0) => (1024, 1024),
             (w, h) => (w, h),
         };
         let scale = (1024.0 / w.max(h) as f64).min(1.0);
-        let (w, h) = (((w as f64 * scale) as u32).max(1), ((h as f64 * scale) as u32).max(1));
+        let (w, h) = (
+            ((w as f64 * scale) as u32).max(1),
+            ((h as f64 * scale) as u32).max(1),
+        );
         let options = js_sys::Object::new();
         js::set(&options, "resizeWidth", &w.into());
         js::set(&options, "resizeHeight", &h.into());
-        let promise = js::call_method(&js::window().into(), "createImageBitmap", &[img.into(), options.into()])?;
-        let bitmap: ImageBitmap = JsFuture::from(promise).await.map_err(|e| js::error_text(&e))?.unchecked_into();
+        let promise = js::call_method(
+            &js::window().into(),
+            "createImageBitmap",
+            &[img.into(), options.into()],
+        )?;
+        let bitmap: ImageBitmap = JsFuture::from(promise)
+            .await
+            .map_err(|e| js::error_text(&e))?
+            .unchecked_into();
         Ok::<_, String>((bitmap, (w, h)))
     }
     .await;
@@ -342,7 +377,10 @@ fn first_file(transfer: &web_sys::DataTransfer) -> Option<(web_sys::File, u32)> 
 fn first_of(name: String, count: u32) -> String {
     match count {
         0 | 1 => name,
-        n => format!("{name} (the first of {n} files; the other {} were ignored: one image at a time)", n - 1),
+        n => format!(
+            "{name} (the first of {n} files; the other {} were ignored: one image at a time)",
+            n - 1
+        ),
     }
 }
 

@@ -118,7 +118,12 @@ pub fn cam_peak(cams: &Cams, class: usize, size: usize) -> Option<[f64; 2]> {
 
 /// Classifies `image` with the variant and backend on screen. Returns `None` (and shows
 /// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
-pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_of_input: InputKind) -> Option<RunResult> {
+pub async fn classify(
+    state: AppState,
+    image: Rc<RgbImage>,
+    input: String,
+    kind_of_input: InputKind,
+) -> Option<RunResult> {
     let generation = generation();
     let variant = state.variant.get_untracked();
     let kind = state.backend.with_untracked(|b| b.active)?;
@@ -140,7 +145,9 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
         return None;
     }
     if kind_of_input == InputKind::Image {
-        state.status.set(format!("Running {variant} on {}…", kind.label()));
+        state
+            .status
+            .set(format!("Running {variant} on {}…", kind.label()));
         // Let the status paint before the synchronous preprocessing.
         super::js::sleep(0).await;
     }
@@ -150,7 +157,9 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
         Ok(None) => return None,
         Err(e) => {
             if !stale() {
-                state.error.set(Some(format!("{variant} on {}: {e}", kind.label())));
+                state
+                    .error
+                    .set(Some(format!("{variant} on {}: {e}", kind.label())));
             }
             return None;
         }
@@ -159,13 +168,19 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
     if stale() {
         return None;
     }
-    let cam_peak = out.cams.as_ref().and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
+    let cam_peak = out
+        .cams
+        .as_ref()
+        .and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
     let result = RunResult {
         generation,
         variant: variant.name().to_string(),
         backend: kind.id().to_string(),
         pretrained: loaded.weights.is_some(),
-        weights: loaded.weights.clone().unwrap_or_else(|| "no weights here: random initialisation".into()),
+        weights: loaded
+            .weights
+            .clone()
+            .unwrap_or_else(|| "no weights here: random initialisation".into()),
         input,
         kind: kind_of_input,
         top5: out.top5,
@@ -187,7 +202,11 @@ pub async fn classify(state: AppState, image: Rc<RgbImage>, input: String, kind_
     state.result.set(Some(result.clone()));
     state.result_count.update(|n| *n += 1);
     if kind_of_input == InputKind::Image {
-        state.status.set(format!("{variant} on {}: done in {:.0} ms", kind.label(), result.latency_ms));
+        state.status.set(format!(
+            "{variant} on {}: done in {:.0} ms",
+            kind.label(),
+            result.latency_ms
+        ));
     }
     Some(result)
 }

@@ -33,7 +33,8 @@ pub async fn sleep(ms: i32) {
 pub async fn yield_now() {
     let mut posted = false;
     let promise = Promise::new(&mut |resolve, _reject| {
-        let Ok(ctor) = get(&js_sys::global(), "MessageChannel").dyn_into::<js_sys::Function>() else {
+        let Ok(ctor) = get(&js_sys::global(), "MessageChannel").dyn_into::<js_sys::Function>()
+        else {
             return;
         };
         let Ok(channel) = Reflect::construct(&ctor, &js_sys::Array::new()) else {

@@ -29,7 +29,11 @@ impl Measured {
 pub type Measurements = BTreeMap<(Variant, &'static str), Measured>;
 
 pub fn record(state: AppState, variant: Variant, kind: BackendKind, timings: &Timings) {
-    let measured = Measured { cold_ms: timings.cold_ms, warm_median_ms: timings.warm_median_ms, warm_runs: timings.warm_runs };
+    let measured = Measured {
+        cold_ms: timings.cold_ms,
+        warm_median_ms: timings.warm_median_ms,
+        warm_runs: timings.warm_runs,
+    };
     state.measured.update(|m| {
         m.insert((variant, kind.id()), measured);
     });

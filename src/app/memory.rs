@@ -28,7 +28,10 @@ pub struct MemorySample {
 
 pub fn wasm_bytes() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
 }
 
 pub fn js_heap_bytes() -> Option<f64> {
@@ -39,7 +42,9 @@ pub fn js_heap_bytes() -> Option<f64> {
 /// A reading taken while `kind` is the backend in use.
 pub fn sample(run: usize, kind: BackendKind) -> MemorySample {
     let gpu = match kind {
-        BackendKind::WebGpu => backend::device(kind).as_ref().and_then(Device::memory_pool_usage),
+        BackendKind::WebGpu => backend::device(kind)
+            .as_ref()
+            .and_then(Device::memory_pool_usage),
         BackendKind::Cpu => None,
     };
     MemorySample {

@@ -27,15 +27,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use backend::{BackendInfo, BackendKind, BackendPanel};
-use image_input::ImageInput;
 use cam_overlay::CamSettings;
 use compare::{CompareState, CompareView};
+use image_input::ImageInput;
 use inference::{InputKind, RunResult};
 use measurements::Measurements;
 use models::LoadState;
 use offline::{OfflineState, OfflineStatus};
-use scaling::ScalingView;
 use predictions::Predictions;
+use scaling::ScalingView;
 use variants::VariantPanel;
 use webcam::{Webcam, WebcamStats};
 use weights::ManifestState;

@@ -6,9 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use effnet::model::{DepthwiseImpl, flex_kernels};
 use effnet::preprocess::Preprocessing;
 use effnet::weights::{Source, web};
-use effnet::model::{DepthwiseImpl, flex_kernels};
 use effnet::{EfficientNet, Variant};
 use leptos::prelude::*;
 
@@ -41,7 +41,13 @@ pub struct Timings {
 impl Loaded {
     /// A network built here (not from the cache), e.g. the explorer's custom configuration.
     pub fn new(model: EfficientNet, preprocessing: Preprocessing, weights: Option<String>) -> Self {
-        Self { model, preprocessing, weights, cold_ms: Cell::new(None), warm_ms: RefCell::new(Vec::new()) }
+        Self {
+            model,
+            preprocessing,
+            weights,
+            cold_ms: Cell::new(None),
+            warm_ms: RefCell::new(Vec::new()),
+        }
     }
 
     /// Records the latency of a run (the first one is the cold run).
@@ -52,12 +58,20 @@ impl Loaded {
         } else {
             self.warm_ms.borrow_mut().push(ms);
         }
-        Timings { cold, ..self.timings() }
+        Timings {
+            cold,
+            ..self.timings()
+        }
     }
 
     pub fn timings(&self) -> Timings {
         let warm = self.warm_ms.borrow();
-        Timings { cold: false, cold_ms: self.cold_ms.get(), warm_median_ms: median(&warm), warm_runs: warm.len() }
+        Timings {
+            cold: false,
+            cold_ms: self.cold_ms.get(),
+            warm_median_ms: median(&warm),
+            warm_runs: warm.len(),
+        }
     }
 }
 
@@ -65,10 +79,25 @@ impl Loaded {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadState {
     Idle,
-    Downloading { variant: Variant, loaded: u64, total: u64 },
-    Preparing { variant: Variant, what: String },
-    Ready { variant: Variant, pretrained: bool, from_cache: bool, ms: f64 },
-    Failed { variant: Variant, message: String },
+    Downloading {
+        variant: Variant,
+        loaded: u64,
+        total: u64,
+    },
+    Preparing {
+        variant: Variant,
+        what: String,
+    },
+    Ready {
+        variant: Variant,
+        pretrained: bool,
+        from_cache: bool,
+        ms: f64,
+    },
+    Failed {
+        variant: Variant,
+        message: String,
+    },
 }
 
 /// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
@@ -109,7 +138,11 @@ fn remember(key: Key, model: Rc<Loaded>) {
 
 /// The network for `variant` on `kind`: from memory, or loaded. Progress goes to `state.load`
 /// while `variant` is the one on screen, and to `progress` always.
-pub async fn ensure_model(state: AppState, variant: Variant, kind: BackendKind) -> Result<Rc<Loaded>, String> {
+pub async fn ensure_model(
+    state: AppState,
+    variant: Variant,
+    kind: BackendKind,
+) -> Result<Rc<Loaded>, String> {
     ensure_model_for(state, variant, kind, &|_| {}, &|| true).await
 }
 
@@ -144,7 +177,10 @@ pub async fn ensure_model_for(
     if let Some(model) = cached(key) {
         return Ok(model);
     }
-    while state.manifest.with_untracked(|m| *m == ManifestState::Loading) {
+    while state
+        .manifest
+        .with_untracked(|m| *m == ManifestState::Loading)
+    {
         js::sleep(50).await;
     }
     let show = |s: LoadState| {
@@ -175,7 +211,10 @@ pub async fn ensure_model_for(
             Err(message)
         }
         Err(message) => {
-            show(LoadState::Failed { variant, message: message.clone() });
+            show(LoadState::Failed {
+                variant,
+                message: message.clone(),
+            });
             if state.variant.get_untracked() == variant {
                 state.error.set(Some(format!("{message}{LOAD_FAILED}")));
             }
@@ -197,24 +236,53 @@ async fn load(
     if !wanted() {
         return Err(weights::SUPERSEDED.into());
     }
-    let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+    let device = backend::device(kind)
+        .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     let started = js::now();
     let entry = state.manifest.with_untracked(|m| m.entry(variant));
     let Some(entry) = entry else {
-        show(LoadState::Preparing { variant, what: format!("initialising {variant} randomly on {}", kind.label()) });
+        show(LoadState::Preparing {
+            variant,
+            what: format!("initialising {variant} randomly on {}", kind.label()),
+        });
         js::sleep(0).await;
         if !wanted() {
             return Err(weights::SUPERSEDED.into());
         }
         let model = for_backend(variant.config().init(&device), kind);
-        show(LoadState::Ready { variant, pretrained: false, from_cache: false, ms: js::now() - started });
-        return Ok(Loaded::new(model, Source::preset_preprocessing(variant), None));
+        show(LoadState::Ready {
+            variant,
+            pretrained: false,
+            from_cache: false,
+            ms: js::now() - started,
+        });
+        return Ok(Loaded::new(
+            model,
+            Source::preset_preprocessing(variant),
+            None,
+        ));
     };
-    show(LoadState::Downloading { variant, loaded: 0, total: entry.bytes });
-    let progress = |loaded: u64, total: u64| show(LoadState::Downloading { variant, loaded, total });
-    let (bytes, origin) = weights::fetch_weights(&entry, &progress, wanted).await.map_err(|e| {
-        if e == weights::SUPERSEDED { e } else { format!("{variant}: {e}") }
-    })?;
+    show(LoadState::Downloading {
+        variant,
+        loaded: 0,
+        total: entry.bytes,
+    });
+    let progress = |loaded: u64, total: u64| {
+        show(LoadState::Downloading {
+            variant,
+            loaded,
+            total,
+        })
+    };
+    let (bytes, origin) = weights::fetch_weights(&entry, &progress, wanted)
+        .await
+        .map_err(|e| {
+            if e == weights::SUPERSEDED {
+                e
+            } else {
+                format!("{variant}: {e}")
+            }
+        })?;
     match &origin {
         Origin::NetworkNotStored(why) => offline::not_stored(state, variant, why),
         Origin::Cache | Origin::Network => offline::stored(state, variant),
@@ -222,15 +290,28 @@ async fn load(
     if !wanted() {
         return Err(weights::SUPERSEDED.into());
     }
-    show(LoadState::Preparing { variant, what: format!("building {variant} on {}", kind.label()) });
+    show(LoadState::Preparing {
+        variant,
+        what: format!("building {variant} on {}", kind.label()),
+    });
     js::sleep(0).await;
     if !wanted() {
         return Err(weights::SUPERSEDED.into());
     }
-    let (_config, model) = web::load(&bytes, Some(variant.name()), &device).map_err(|e| format!("{variant}: {e}"))?;
+    let (_config, model) =
+        web::load(&bytes, Some(variant.name()), &device).map_err(|e| format!("{variant}: {e}"))?;
     let model = for_backend(model, kind);
-    show(LoadState::Ready { variant, pretrained: true, from_cache: origin == Origin::Cache, ms: js::now() - started });
-    Ok(Loaded::new(model, entry.preprocessing.clone(), Some(weights::describe_entry(&entry))))
+    show(LoadState::Ready {
+        variant,
+        pretrained: true,
+        from_cache: origin == Origin::Cache,
+        ms: js::now() - started,
+    });
+    Ok(Loaded::new(
+        model,
+        entry.preprocessing.clone(),
+        Some(weights::describe_entry(&entry)),
+    ))
 }
 
 /// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
@@ -248,14 +329,20 @@ pub fn for_backend(model: EfficientNet, kind: BackendKind) -> EfficientNet {
     let model = model.fold_batch_norms();
     let cpu = kind == BackendKind::Cpu;
     let sigmoid = js::query_param("silu").as_deref() == Some("sigmoid");
-    let model = if cpu && !sigmoid { model.with_exp_silu() } else { model };
+    let model = if cpu && !sigmoid {
+        model.with_exp_silu()
+    } else {
+        model
+    };
     let act_kernel = cpu && !sigmoid && js::query_param("act").as_deref() != Some("burn");
     let model = model.with_activation_kernel(act_kernel.then_some(flex_kernels::ACTIVATION));
     let depthwise = match (js::query_param("dw").as_deref(), kind) {
         (Some("shift"), _) => DepthwiseImpl::ShiftAdd,
         (Some("grouped"), _) => DepthwiseImpl::Grouped,
         (_, BackendKind::Cpu) => flex_kernels::DEPTHWISE,
-        (_, BackendKind::WebGpu) if js::query_param("dwlayout").as_deref() == Some("nchw") => depthwise_gpu::KERNEL_NCHW,
+        (_, BackendKind::WebGpu) if js::query_param("dwlayout").as_deref() == Some("nchw") => {
+            depthwise_gpu::KERNEL_NCHW
+        }
         (_, BackendKind::WebGpu) => depthwise_gpu::KERNEL,
     };
     model.with_depthwise(depthwise)
@@ -268,5 +355,9 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }

@@ -62,7 +62,8 @@ pub fn install(state: AppState) {
     };
     read();
     let listener = Closure::<dyn Fn()>::new(read);
-    let _ = js::window().add_event_listener_with_callback("effnet-offline", listener.as_ref().unchecked_ref());
+    let _ = js::window()
+        .add_event_listener_with_callback("effnet-offline", listener.as_ref().unchecked_ref());
     listener.forget();
 }
 
@@ -119,7 +120,11 @@ async fn persist() -> bool {
         return true;
     }
     match call("persist") {
-        Some(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
+        Some(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
         None => false,
     }
 }

@@ -39,9 +39,11 @@ thread_local! {
 
 /// `?prepcheck`: one comparison of an input with the CPU's (see `run::check_input`).
 pub fn record_check(input_diffs: usize, crop_diffs: usize, width: usize, height: usize) {
-    CHECKS.with(|c| c.borrow_mut().push(serde_json::json!({
-        "width": width, "height": height, "inputDiffs": input_diffs, "cropDiffs": crop_diffs,
-    })));
+    CHECKS.with(|c| {
+        c.borrow_mut().push(serde_json::json!({
+            "width": width, "height": height, "inputDiffs": input_diffs, "cropDiffs": crop_diffs,
+        }))
+    });
 }
 
 /// The comparisons so far.
@@ -176,9 +178,15 @@ thread_local! {
     static UPLOADED: RefCell<Option<Uploaded>> = const { RefCell::new(None) };
 }
 
-fn upload_int<T: burn::tensor::Element>(values: Vec<T>, dtype: DType, device: &Device) -> Option<CubeTensor> {
+fn upload_int<T: burn::tensor::Element>(
+    values: Vec<T>,
+    dtype: DType,
+    device: &Device,
+) -> Option<CubeTensor> {
     let n = values.len();
-    BurnTensor::<1, Int>::from_data(TensorData::new(values, [n]), (device, dtype)).try_into_primitive::<Cube>().ok()
+    BurnTensor::<1, Int>::from_data(TensorData::new(values, [n]), (device, dtype))
+        .try_into_primitive::<Cube>()
+        .ok()
 }
 
 impl Uploaded {
@@ -192,7 +200,9 @@ impl Uploaded {
             col_weights: upload_int(plan.cols.weights.clone(), DType::I32, device)?,
             row_starts: upload_int(plan.rows.starts.clone(), DType::U32, device)?,
             row_weights: upload_int(plan.rows.weights.clone(), DType::I32, device)?,
-            lut: BurnTensor::<1>::from_data(TensorData::new(lut, [n]), (device, DType::F32)).try_into_primitive::<Cube>().ok()?,
+            lut: BurnTensor::<1>::from_data(TensorData::new(lut, [n]), (device, DType::F32))
+                .try_into_primitive::<Cube>()
+                .ok()?,
             plan,
             key,
         })
@@ -204,7 +214,11 @@ impl Uploaded {
 /// `device` is not on burn's CubeCL backend or when the plan would resample twice (a short side
 /// scaled below the input size) or the photo's rows exceed [`MAX_UPLOAD_BYTES`]: the CPU
 /// prepares those.
-pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(BurnTensor<4>, BurnTensor<1, Int>)> {
+pub fn prepare(
+    p: &Preprocessing,
+    image: &RgbImage,
+    device: &Device,
+) -> Option<(BurnTensor<4>, BurnTensor<1, Int>)> {
     UPLOADED.with(|cell| {
         let mut cell = cell.borrow_mut();
         let key = (image.width, image.height, p.clone());
@@ -223,13 +237,21 @@ pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(
         let mut bytes = image.data[first * row_bytes..end * row_bytes].to_vec();
         bytes.resize(bytes.len().next_multiple_of(4), 0);
         let words = bytes.len() / 4;
-        let source = BurnTensor::<1, Int>::from_data(TensorData::from_bytes_vec(bytes, [words], DType::U32), (device, DType::U32))
-            .try_into_primitive::<Cube>()
-            .ok()?;
+        let source = BurnTensor::<1, Int>::from_data(
+            TensorData::from_bytes_vec(bytes, [words], DType::U32),
+            (device, DType::U32),
+        )
+        .try_into_primitive::<Cube>()
+        .ok()?;
         let client = source.client.clone();
         let cube_device = source.device.clone();
         let mid_len = (end - first) * size;
-        let mid = empty_device_dtype(client.clone(), cube_device.clone(), Shape::new([mid_len]), DType::U32);
+        let mid = empty_device_dtype(
+            client.clone(),
+            cube_device.clone(),
+            Shape::new([mid_len]),
+            DType::U32,
+        );
         let cube_dim = CubeDim::new(&client, mid_len);
         horizontal_kernel::launch(
             &client,
@@ -245,8 +267,18 @@ pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(
             size as u32,
         );
         let pixels = size * size;
-        let input = empty_device_dtype(client.clone(), cube_device.clone(), Shape::new([1, 3, size, size]), DType::F32);
-        let crop = empty_device_dtype(client.clone(), cube_device, Shape::new([pixels]), DType::U32);
+        let input = empty_device_dtype(
+            client.clone(),
+            cube_device.clone(),
+            Shape::new([1, 3, size, size]),
+            DType::F32,
+        );
+        let crop = empty_device_dtype(
+            client.clone(),
+            cube_device,
+            Shape::new([pixels]),
+            DType::U32,
+        );
         let cube_dim = CubeDim::new(&client, pixels);
         vertical_kernel::launch(
             &client,
@@ -264,14 +296,25 @@ pub fn prepare(p: &Preprocessing, image: &RgbImage, device: &Device) -> Option<(
             size as u32,
         );
         RUNS.fetch_add(1, Ordering::Relaxed);
-        Some((BurnTensor::<4>::from_primitive::<Cube>(input), BurnTensor::<1, Int>::from_primitive::<Cube>(crop)))
+        Some((
+            BurnTensor::<4>::from_primitive::<Cube>(input),
+            BurnTensor::<1, Int>::from_primitive::<Cube>(crop),
+        ))
     })
 }
 
 /// The packed crop read back into an image.
 pub async fn read_crop(crop: BurnTensor<1, Int>, size: usize) -> Result<RgbImage, String> {
-    let data = crop.into_data_async().await.map_err(|e| format!("reading the crop failed: {e:?}"))?;
-    let words = data.as_slice::<u32>().map_err(|e| format!("unexpected crop: {e:?}"))?;
-    let bytes = words.iter().flat_map(|w| [*w as u8, (w >> 8) as u8, (w >> 16) as u8]).collect();
+    let data = crop
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading the crop failed: {e:?}"))?;
+    let words = data
+        .as_slice::<u32>()
+        .map_err(|e| format!("unexpected crop: {e:?}"))?;
+    let bytes = words
+        .iter()
+        .flat_map(|w| [*w as u8, (w >> 8) as u8, (w >> 16) as u8])
+        .collect();
     RgbImage::new(size, size, bytes).map_err(|e| e.to_string())
 }

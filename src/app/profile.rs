@@ -43,7 +43,11 @@ async fn sync<const D: usize>(x: &Tensor<D>) -> Result<f64, String> {
 }
 
 /// Profiles `model` on `input` (already on the device) over `runs` passes after one warm-up.
-pub async fn profile(model: &EfficientNet, input: Tensor<4>, runs: usize) -> Result<(f64, Vec<ProfileRow>), String> {
+pub async fn profile(
+    model: &EfficientNet,
+    input: Tensor<4>,
+    runs: usize,
+) -> Result<(f64, Vec<ProfileRow>), String> {
     // Sync overhead: readbacks of an already computed tensor.
     let ready = model.step(0, input.clone());
     sync(&ready).await?;
@@ -58,12 +62,13 @@ pub async fn profile(model: &EfficientNet, input: Tensor<4>, runs: usize) -> Res
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for run in 0..=runs {
         let mut sums: BTreeMap<&'static str, f64> = BTreeMap::new();
-        let mut tally = |name: &'static str, start: f64, end: f64, sums: &mut BTreeMap<&'static str, f64>| {
-            *sums.entry(name).or_default() += (end - start - overhead).max(0.0);
-            if run == 0 {
-                *counts.entry(name).or_default() += 1;
-            }
-        };
+        let mut tally =
+            |name: &'static str, start: f64, end: f64, sums: &mut BTreeMap<&'static str, f64>| {
+                *sums.entry(name).or_default() += (end - start - overhead).max(0.0);
+                if run == 0 {
+                    *counts.entry(name).or_default() += 1;
+                }
+            };
         let mut t = sync(&input).await?;
         let mut x = model.step(0, input.clone());
         let now = sync(&x).await?;

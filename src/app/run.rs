@@ -75,7 +75,8 @@ pub async fn run_model(
     with_cams: bool,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Option<RunOutput>, String> {
-    let device = backend::device(kind).ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+    let device = backend::device(kind)
+        .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     let model = &loaded.model;
     if kind == BackendKind::WebGpu {
         // Wait until the GPU has done what was queued before (uploads of networks loaded
@@ -94,7 +95,10 @@ pub async fn run_model(
         Some((x, crop)) => (x, Crop::Gpu(crop)),
         None => {
             let (input_chw, crop) = loaded.preprocessing.apply(image);
-            (Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device), Crop::Cpu(crop))
+            (
+                Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device),
+                Crop::Cpu(crop),
+            )
         }
     };
     let checked_input = js::query_param("prepcheck").is_some().then(|| x.clone());
@@ -116,7 +120,11 @@ pub async fn run_model(
     }
     let out = model.finish(x);
     busy_ms += js::now() - slice_start;
-    let data = out.logits.into_data_async().await.map_err(|e| format!("reading the result failed: {e:?}"))?;
+    let data = out
+        .logits
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading the result failed: {e:?}"))?;
     let t2 = js::now();
     let gpu_preprocess = matches!(crop, Crop::Gpu(_));
     let crop = match crop {
@@ -126,7 +134,9 @@ pub async fn run_model(
     if let Some(input) = checked_input {
         check_input(loaded, image, input, &crop).await;
     }
-    let logits: Vec<f32> = data.try_to_vec::<f32>().map_err(|e| format!("unexpected output: {e:?}"))?;
+    let logits: Vec<f32> = data
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("unexpected output: {e:?}"))?;
     let top5 = top_predictions(&logits, 5);
     let cams = if with_cams {
         let classes: Vec<usize> = top5.iter().map(|p| p.index).collect();
@@ -138,7 +148,12 @@ pub async fn run_model(
             .map_err(|e| format!("reading the activation maps failed: {e:?}"))?
             .try_to_vec::<f32>()
             .map_err(|e| format!("unexpected activation maps: {e:?}"))?;
-        Some(Cams { classes, height, width, values })
+        Some(Cams {
+            classes,
+            height,
+            width,
+            values,
+        })
     } else {
         None
     };
@@ -168,17 +183,26 @@ async fn check_input(loaded: &Loaded, image: &RgbImage, input: Tensor<4>, crop: 
     let got = match input.into_data_async().await.map(|d| d.try_to_vec::<f32>()) {
         Ok(Ok(v)) => v,
         other => {
-            js::log(&format!("effnet: prepcheck could not read the input: {other:?}"));
+            js::log(&format!(
+                "effnet: prepcheck could not read the input: {other:?}"
+            ));
             return;
         }
     };
     let input_diffs = if got.len() == expected.len() {
-        got.iter().zip(&expected).filter(|(a, b)| a.to_bits() != b.to_bits()).count()
+        got.iter()
+            .zip(&expected)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count()
     } else {
         usize::MAX
     };
     let crop_diffs = if crop.data.len() == expected_crop.data.len() {
-        crop.data.iter().zip(&expected_crop.data).filter(|(a, b)| a != b).count()
+        crop.data
+            .iter()
+            .zip(&expected_crop.data)
+            .filter(|(a, b)| a != b)
+            .count()
     } else {
         usize::MAX
     };

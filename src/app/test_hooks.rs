@@ -70,10 +70,11 @@ pub fn install(state: AppState) {
         });
         value["tab"] = json!(format!("{:?}", state.tab.get()).to_lowercase());
         value["compare"] = json!(state.compare.get());
-        value["measured"] = json!(state.measured.with(|m| m
-            .iter()
-            .map(|((v, b), x)| json!({ "variant": v.name(), "backend": b, "measured": x }))
-            .collect::<Vec<_>>()));
+        value["measured"] = json!(state.measured.with(|m| {
+            m.iter()
+                .map(|((v, b), x)| json!({ "variant": v.name(), "backend": b, "measured": x }))
+                .collect::<Vec<_>>()
+        }));
         value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
         let (launched, declined) = super::depthwise_gpu::counts();
         value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });

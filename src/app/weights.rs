@@ -197,7 +197,9 @@ async fn within(promise: Promise, ms: i32) -> Waited {
 
 /// An `AbortController` (`None` where the browser has none).
 fn abort_controller() -> Option<JsValue> {
-    let ctor = js::get(&js_sys::global(), "AbortController").dyn_into::<js_sys::Function>().ok()?;
+    let ctor = js::get(&js_sys::global(), "AbortController")
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
     Reflect::construct(&ctor, &js_sys::Array::new()).ok()
 }
 
@@ -243,7 +245,9 @@ pub async fn fetch_weights(
         return Err(SUPERSEDED.into());
     }
 
-    let mut bytes = PARTIAL.with(|p| p.borrow_mut().remove(&key)).unwrap_or_default();
+    let mut bytes = PARTIAL
+        .with(|p| p.borrow_mut().remove(&key))
+        .unwrap_or_default();
     let controller = abort_controller();
     let init = RequestInit::new();
     if let Some(c) = &controller {
@@ -260,7 +264,12 @@ pub async fn fetch_weights(
             STALL_MS / 1000
         )
     };
-    let response: Response = match within(js::window().fetch_with_str_and_init(&url, &init), STALL_MS).await {
+    let response: Response = match within(
+        js::window().fetch_with_str_and_init(&url, &init),
+        STALL_MS,
+    )
+    .await
+    {
         Waited::Done(r) => r.unchecked_into(),
         Waited::TimedOut => {
             abort(&controller);
@@ -270,7 +279,9 @@ pub async fn fetch_weights(
             return Err(if js::window().navigator().on_line() {
                 format!("cannot fetch {url}: {}", js::error_text(&e))
             } else {
-                format!("{url} is not stored in this browser and the network is unreachable (offline): connect to download it")
+                format!(
+                    "{url} is not stored in this browser and the network is unreachable (offline): connect to download it"
+                )
             });
         }
     };
@@ -317,7 +328,10 @@ pub async fn fetch_weights(
             }
             Waited::Failed(e) => {
                 keep(bytes);
-                return Err(format!("the download of {url} broke off ({}); retry to continue it", js::error_text(&e)));
+                return Err(format!(
+                    "the download of {url} broke off ({}); retry to continue it",
+                    js::error_text(&e)
+                ));
             }
         };
         if js::get(&chunk, "done").as_bool().unwrap_or(true) {
@@ -341,7 +355,9 @@ pub async fn fetch_weights(
     let array = Uint8Array::from(&bytes[..]);
     let body: &js_sys::Object = &array;
     let stored = match Response::new_with_opt_buffer_source(Some(body)) {
-        Ok(copy) => JsFuture::from(cache.put_with_str(&key, &copy)).await.map(|_| ()),
+        Ok(copy) => JsFuture::from(cache.put_with_str(&key, &copy))
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match stored {

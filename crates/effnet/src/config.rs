@@ -59,7 +59,14 @@ const fn stage(
     out_channels: usize,
     repeats: usize,
 ) -> BaseStage {
-    BaseStage { kernel, stride, expand_ratio, in_channels, out_channels, repeats }
+    BaseStage {
+        kernel,
+        stride,
+        expand_ratio,
+        in_channels,
+        out_channels,
+        repeats,
+    }
 }
 
 /// EfficientNet-B0's seven MBConv stages (Tan & Le 2019, table 1).
@@ -87,7 +94,11 @@ pub const GAMMA: f64 = 1.15;
 pub fn make_divisible(channels: f64, divisor: usize) -> usize {
     let d = divisor as f64;
     let rounded = ((channels + d / 2.0) as usize / divisor * divisor).max(divisor);
-    if (rounded as f64) < 0.9 * channels { rounded + divisor } else { rounded }
+    if (rounded as f64) < 0.9 * channels {
+        rounded + divisor
+    } else {
+        rounded
+    }
 }
 
 /// `ceil(repeats × depth)`, the reference's depth rounding.
@@ -142,7 +153,11 @@ pub struct BlockSpec {
 impl BlockSpec {
     /// The block's name in the reference: `1a`, `2b`, …
     pub fn label(&self) -> String {
-        format!("{}{}", self.stage, (b'a' + self.index_in_stage as u8) as char)
+        format!(
+            "{}{}",
+            self.stage,
+            (b'a' + self.index_in_stage as u8) as char
+        )
     }
 }
 
@@ -160,7 +175,14 @@ impl EfficientNetConfig {
     /// Resolution is rounded to a multiple of 4.
     pub fn from_phi(phi: f64) -> Self {
         let resolution = ((224.0 * GAMMA.powf(phi) / 4.0).round() as usize) * 4;
-        Self::new(format!("phi={phi}"), Family::B, BETA.powf(phi), ALPHA.powf(phi), resolution, 0.2)
+        Self::new(
+            format!("phi={phi}"),
+            Family::B,
+            BETA.powf(phi),
+            ALPHA.powf(phi),
+            resolution,
+            0.2,
+        )
     }
 
     pub fn activation(&self) -> Activation {
@@ -189,7 +211,11 @@ impl EfficientNetConfig {
     /// Block repeats of stage `i` (0-based) after depth scaling.
     pub fn stage_repeats(&self, i: usize) -> usize {
         let fixed = self.family == Family::Lite && (i == 0 || i == BASE_STAGES.len() - 1);
-        if fixed { BASE_STAGES[i].repeats } else { round_repeats(BASE_STAGES[i].repeats, self.depth) }
+        if fixed {
+            BASE_STAGES[i].repeats
+        } else {
+            round_repeats(BASE_STAGES[i].repeats, self.depth)
+        }
     }
 
     /// Every MBConv block in order. Each block's input is the previous output (the stem's for
@@ -288,7 +314,9 @@ impl Variant {
 
     pub fn family(self) -> Family {
         match self {
-            Variant::Lite0 | Variant::Lite1 | Variant::Lite2 | Variant::Lite3 | Variant::Lite4 => Family::Lite,
+            Variant::Lite0 | Variant::Lite1 | Variant::Lite2 | Variant::Lite3 | Variant::Lite4 => {
+                Family::Lite
+            }
             _ => Family::B,
         }
     }
@@ -337,7 +365,14 @@ impl Variant {
     /// and eps 1e-3 (the seed) for B0–B7; TF-SAME padding and eps 1e-3 for Lite.
     pub fn config(self) -> EfficientNetConfig {
         let (width, depth, resolution, dropout) = self.coefficients();
-        let config = EfficientNetConfig::new(self.name().to_string(), self.family(), width, depth, resolution, dropout);
+        let config = EfficientNetConfig::new(
+            self.name().to_string(),
+            self.family(),
+            width,
+            depth,
+            resolution,
+            dropout,
+        );
         match self.family() {
             Family::B => config,
             Family::Lite => config.with_padding(Padding::TfSame),
@@ -386,7 +421,10 @@ mod tests {
         let labels: Vec<_> = blocks.iter().map(|b| b.label()).collect();
         assert_eq!(&labels[..4], ["1a", "2a", "2b", "3a"]);
         let b = &blocks[1];
-        assert_eq!((b.in_channels, b.expanded_channels, b.out_channels, b.stride), (16, 96, 24, 2));
+        assert_eq!(
+            (b.in_channels, b.expanded_channels, b.out_channels, b.stride),
+            (16, 96, 24, 2)
+        );
         assert_eq!(b.se_channels, Some(4));
         assert!(!b.residual && blocks[2].residual);
         assert_eq!(blocks[15].drop_path, 0.2 * 15.0 / 16.0);

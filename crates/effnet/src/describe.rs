@@ -48,7 +48,10 @@ fn conv_out(size: usize, stride: usize) -> usize {
 /// Parameters and multiply-adds of a bias-free conv followed by batch norm.
 fn conv_bn(in_c: usize, out_c: usize, k: usize, groups: usize, out_res: usize) -> (u64, u64) {
     let weights = (out_c * in_c / groups * k * k) as u64;
-    (weights + 2 * out_c as u64, weights * (out_res * out_res) as u64)
+    (
+        weights + 2 * out_c as u64,
+        weights * (out_res * out_res) as u64,
+    )
 }
 
 impl EfficientNetConfig {
@@ -106,7 +109,10 @@ impl EfficientNetConfig {
                 res = out_res;
             }
             stages.push(StageRow {
-                operator: format!("MBConv{} k{}x{}", base.expand_ratio, base.kernel, base.kernel),
+                operator: format!(
+                    "MBConv{} k{}x{}",
+                    base.expand_ratio, base.kernel, base.kernel
+                ),
                 kernel: base.kernel,
                 stride: base.stride,
                 expand_ratio: base.expand_ratio,
@@ -120,7 +126,9 @@ impl EfficientNetConfig {
             });
         }
 
-        let last = blocks.last().map_or(self.stem_channels(), |b| b.out_channels);
+        let last = blocks
+            .last()
+            .map_or(self.stem_channels(), |b| b.out_channels);
         let head = self.head_channels();
         let (p, f) = conv_bn(last, head, 1, 1, res);
         let fc_params = (head * self.num_classes + self.num_classes) as u64;

@@ -10,7 +10,9 @@ use crate::preprocess::RgbImage;
 /// Width and height from an image's header, without decoding it.
 pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     let format = image::guess_format(bytes).ok()?;
-    ImageReader::with_format(std::io::Cursor::new(bytes), format).into_dimensions().ok()
+    ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .ok()
 }
 
 /// Decodes an image file into RGB (EXIF orientation applied, alpha dropped), or says plainly
@@ -25,14 +27,17 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
     if bytes.is_empty() {
         return Err("the file is empty (0 bytes)".into());
     }
-    let format = image::guess_format(bytes).map_err(|_| "not an image (unrecognised format)".to_string())?;
+    let format =
+        image::guess_format(bytes).map_err(|_| "not an image (unrecognised format)".to_string())?;
     if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err("cannot be decoded as Jpeg: the file is truncated (no end-of-image marker after the image data)".into());
     }
     let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
     // image's default limits: 512 MiB of decoded pixels at most.
     reader.limits(Limits::default());
-    let cannot = |e: image::ImageError| format!("cannot be decoded as {format:?} (truncated or corrupt?): {e}");
+    let cannot = |e: image::ImageError| {
+        format!("cannot be decoded as {format:?} (truncated or corrupt?): {e}")
+    };
     let mut decoder = reader.into_decoder().map_err(cannot)?;
     let orientation = decoder.orientation().ok();
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(cannot)?;
@@ -43,4 +48,3 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
     let (w, h) = rgb.dimensions();
     RgbImage::new(w as usize, h as usize, rgb.into_raw()).map_err(|e| e.to_string())
 }
-

@@ -33,7 +33,11 @@ pub fn top_predictions(logits: &[f32], k: usize) -> Vec<Prediction> {
     let probs = softmax(logits);
     top_k(&probs, k)
         .into_iter()
-        .map(|index| Prediction { index, label: labels::label(index, logits.len()), prob: probs[index] })
+        .map(|index| Prediction {
+            index,
+            label: labels::label(index, logits.len()),
+            prob: probs[index],
+        })
         .collect()
 }
 

@@ -13,7 +13,13 @@ fn lite0_web() -> PathBuf {
     PATH.get_or_init(|| {
         let dir = scratch("cli_errors");
         let out = dir.join("lite0.safetensors");
-        let conv = effnet(["convert", "--variant", "lite0", path_str(&lite_checkpoint(0)), path_str(&out)]);
+        let conv = effnet([
+            "convert",
+            "--variant",
+            "lite0",
+            path_str(&lite_checkpoint(0)),
+            path_str(&out),
+        ]);
         assert!(conv.status.success(), "{}", stderr(&conv));
         out
     })
@@ -24,13 +30,29 @@ fn fails_with(args: &[&str], expected: &str) {
     let out = effnet(args);
     let err = stderr(&out);
     assert!(!out.status.success(), "effnet {args:?} succeeded");
-    assert!(err.contains(expected), "effnet {args:?}: stderr does not say '{expected}':\n{err}");
-    assert!(!err.contains("panicked"), "effnet {args:?} panicked:\n{err}");
+    assert!(
+        err.contains(expected),
+        "effnet {args:?}: stderr does not say '{expected}':\n{err}"
+    );
+    assert!(
+        !err.contains("panicked"),
+        "effnet {args:?} panicked:\n{err}"
+    );
 }
 
 fn classify_fails_with(image: &std::path::Path, expected: &str) {
     let weights = lite0_web();
-    fails_with(&["classify", "--variant", "lite0", "--weights", path_str(&weights), path_str(image)], expected);
+    fails_with(
+        &[
+            "classify",
+            "--variant",
+            "lite0",
+            "--weights",
+            path_str(&weights),
+            path_str(image),
+        ],
+        expected,
+    );
 }
 
 #[test]
@@ -64,7 +86,15 @@ fn one_bad_image_does_not_stop_the_others() {
     std::fs::write(&empty, b"").unwrap();
     let weights = lite0_web();
     let good = sample("coffee.png");
-    let out = effnet(["classify", "--variant", "lite0", "--weights", path_str(&weights), path_str(&empty), path_str(&good)]);
+    let out = effnet([
+        "classify",
+        "--variant",
+        "lite0",
+        "--weights",
+        path_str(&weights),
+        path_str(&empty),
+        path_str(&good),
+    ]);
     assert!(!out.status.success());
     assert!(stdout(&out).contains("espresso"), "{}", stdout(&out));
     assert!(stderr(&out).contains("1 of 2 image(s) could not be classified"));
@@ -74,7 +104,15 @@ fn one_bad_image_does_not_stop_the_others() {
 fn no_resize_needs_the_exact_size() {
     let weights = lite0_web();
     fails_with(
-        &["classify", "--variant", "lite0", "--weights", path_str(&weights), "--no-resize", path_str(&sample("coffee.png"))],
+        &[
+            "classify",
+            "--variant",
+            "lite0",
+            "--weights",
+            path_str(&weights),
+            "--no-resize",
+            path_str(&sample("coffee.png")),
+        ],
         "must be exactly 224×224",
     );
 }
@@ -84,19 +122,47 @@ fn weights_for_another_variant() {
     let lite0 = lite_checkpoint(0);
     let dir = scratch("wrong_variant");
     fails_with(
-        &["convert", "--variant", "lite1", path_str(&lite0), path_str(&dir.join("x.safetensors"))],
+        &[
+            "convert",
+            "--variant",
+            "lite1",
+            path_str(&lite0),
+            path_str(&dir.join("x.safetensors")),
+        ],
         "does not fit EfficientNet-Lite1",
     );
     fails_with(
-        &["classify", "--variant", "lite1", "--weights", path_str(&lite0), path_str(&sample("coffee.png"))],
+        &[
+            "classify",
+            "--variant",
+            "lite1",
+            "--weights",
+            path_str(&lite0),
+            path_str(&sample("coffee.png")),
+        ],
         "missing",
     );
     fails_with(
-        &["classify", "--variant", "lite2", "--weights", path_str(&lite0_web()), path_str(&sample("coffee.png"))],
+        &[
+            "classify",
+            "--variant",
+            "lite2",
+            "--weights",
+            path_str(&lite0_web()),
+            path_str(&sample("coffee.png")),
+        ],
         "these weights are for lite0, not lite2",
     );
     fails_with(
-        &["convert", "--variant", "b0", "--source", "torchvision", path_str(&lite0), path_str(&dir.join("y.safetensors"))],
+        &[
+            "convert",
+            "--variant",
+            "b0",
+            "--source",
+            "torchvision",
+            path_str(&lite0),
+            path_str(&dir.join("y.safetensors")),
+        ],
         "do not belong to the torchvision naming",
     );
 }
@@ -107,12 +173,63 @@ fn bad_weights_files_and_names() {
     let junk = dir.join("junk.pth");
     std::fs::write(&junk, "not a checkpoint").unwrap();
     let photo = sample("coffee.png");
-    fails_with(&["classify", "--variant", "lite0", "--weights", path_str(&junk), path_str(&photo)], "neither web-format weights nor a PyTorch checkpoint");
+    fails_with(
+        &[
+            "classify",
+            "--variant",
+            "lite0",
+            "--weights",
+            path_str(&junk),
+            path_str(&photo),
+        ],
+        "neither web-format weights nor a PyTorch checkpoint",
+    );
     let web = std::fs::read(lite0_web()).unwrap();
     let cut = dir.join("cut.safetensors");
     std::fs::write(&cut, &web[..web.len() / 2]).unwrap();
-    fails_with(&["classify", "--variant", "lite0", "--weights", path_str(&cut), path_str(&photo)], "PyTorch checkpoint");
-    fails_with(&["classify", "--variant", "lite0", "--weights", path_str(&dir.join("absent")), path_str(&photo)], "cannot read");
-    fails_with(&["classify", "--variant", "b9", "--weights", path_str(&junk), path_str(&photo)], "unknown variant 'b9'");
-    fails_with(&["convert", "--variant", "b0", "--source", "keras", path_str(&junk), path_str(&junk)], "unknown source 'keras'");
+    fails_with(
+        &[
+            "classify",
+            "--variant",
+            "lite0",
+            "--weights",
+            path_str(&cut),
+            path_str(&photo),
+        ],
+        "PyTorch checkpoint",
+    );
+    fails_with(
+        &[
+            "classify",
+            "--variant",
+            "lite0",
+            "--weights",
+            path_str(&dir.join("absent")),
+            path_str(&photo),
+        ],
+        "cannot read",
+    );
+    fails_with(
+        &[
+            "classify",
+            "--variant",
+            "b9",
+            "--weights",
+            path_str(&junk),
+            path_str(&photo),
+        ],
+        "unknown variant 'b9'",
+    );
+    fails_with(
+        &[
+            "convert",
+            "--variant",
+            "b0",
+            "--source",
+            "keras",
+            path_str(&junk),
+            path_str(&junk),
+        ],
+        "unknown source 'keras'",
+    );
 }

@@ -28,10 +28,18 @@ fn calls() -> usize {
 
 /// The Flex depthwise kernel, counted; it must take every call.
 fn flex_kernel(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
-    let DepthwiseImpl::Kernel(kernel) = flex_kernels::DEPTHWISE else { unreachable!("a kernel") };
+    let DepthwiseImpl::Kernel(kernel) = flex_kernels::DEPTHWISE else {
+        unreachable!("a kernel")
+    };
     count_call();
     let out = kernel(x, call);
-    assert!(out.is_ok(), "the Flex kernel declined a {}×{} stride-{} call", call.kernel, call.kernel, call.stride);
+    assert!(
+        out.is_ok(),
+        "the Flex kernel declined a {}×{} stride-{} call",
+        call.kernel,
+        call.kernel,
+        call.stride
+    );
     out
 }
 
@@ -77,7 +85,10 @@ fn host_kernel(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4
             }
         }
     }
-    Ok(Tensor::from_data(TensorData::new(out, [n, c, oh, ow]), &device))
+    Ok(Tensor::from_data(
+        TensorData::new(out, [n, c, oh, ow]),
+        &device,
+    ))
 }
 
 fn declining_kernel(x: Tensor<4>, _: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
@@ -95,12 +106,20 @@ impl ModuleMapper for Perturb {
         }
         let t = param.val();
         let (shape, device) = (t.shape(), t.device());
-        Param::from_tensor(Tensor::random(shape, Distribution::Uniform(0.2, 1.0), &device))
+        Param::from_tensor(Tensor::random(
+            shape,
+            Distribution::Uniform(0.2, 1.0),
+            &device,
+        ))
     }
 }
 
 fn logits(model: &effnet::EfficientNet, x: &Tensor<4>) -> Vec<f32> {
-    model.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap()
+    model
+        .forward(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 fn check(padding: Padding, family: Family, size: [usize; 2]) {
@@ -109,13 +128,24 @@ fn check(padding: Padding, family: Family, size: [usize; 2]) {
         .with_num_classes(10)
         .with_padding(padding);
     let model = config.init(&device).map(&mut Perturb).fold_batch_norms();
-    let depthwise_layers = model.blocks.iter().filter(|b| b.depthwise.is_depthwise()).count();
-    let x = Tensor::<4>::random([2, 3, size[0], size[1]], Distribution::Normal(0.0, 1.0), &device);
+    let depthwise_layers = model
+        .blocks
+        .iter()
+        .filter(|b| b.depthwise.is_depthwise())
+        .count();
+    let x = Tensor::<4>::random(
+        [2, 3, size[0], size[1]],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
 
     let expected = logits(&model, &x);
     let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
 
-    for (name, kernel) in [("host", host_kernel as effnet::model::DepthwiseKernel), ("flex", flex_kernel)] {
+    for (name, kernel) in [
+        ("host", host_kernel as effnet::model::DepthwiseKernel),
+        ("flex", flex_kernel),
+    ] {
         let with_kernel = model.clone().with_depthwise(DepthwiseImpl::Kernel(kernel));
         let with_kernel = if name == "flex" {
             with_kernel.with_activation_kernel(Some(flex_kernels::ACTIVATION))
@@ -124,15 +154,32 @@ fn check(padding: Padding, family: Family, size: [usize; 2]) {
         };
         let before = calls();
         let got = logits(&with_kernel, &x);
-        assert_eq!(calls() - before, depthwise_layers, "{name}: the kernel ran once per depthwise layer");
-        let max = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(max <= 1e-4 * scale, "{name} {padding:?} {size:?}: max |Δlogit| {max} (scale {scale})");
+        assert_eq!(
+            calls() - before,
+            depthwise_layers,
+            "{name}: the kernel ran once per depthwise layer"
+        );
+        let max = got
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            max <= 1e-4 * scale,
+            "{name} {padding:?} {size:?}: max |Δlogit| {max} (scale {scale})"
+        );
     }
 
     let model = model.with_depthwise(DepthwiseImpl::Kernel(host_kernel));
 
-    let declined = logits(&model.with_depthwise(DepthwiseImpl::Kernel(declining_kernel)), &x);
-    assert_eq!(declined, expected, "a declining kernel falls back to the grouped convolution");
+    let declined = logits(
+        &model.with_depthwise(DepthwiseImpl::Kernel(declining_kernel)),
+        &x,
+    );
+    assert_eq!(
+        declined, expected,
+        "a declining kernel falls back to the grouped convolution"
+    );
 }
 
 #[test]
@@ -148,9 +195,15 @@ fn host_kernel_matches_grouped_convolution_tf_same_padding() {
 #[test]
 fn unfolded_layers_never_call_the_kernel() {
     let device = Device::default();
-    let config = EfficientNetConfig::new("kernel-test".into(), Family::B, 0.25, 0.25, 32, 0.2).with_num_classes(3);
-    let model = config.init(&device).with_depthwise(DepthwiseImpl::Kernel(host_kernel));
+    let config = EfficientNetConfig::new("kernel-test".into(), Family::B, 0.25, 0.25, 32, 0.2)
+        .with_num_classes(3);
+    let model = config
+        .init(&device)
+        .with_depthwise(DepthwiseImpl::Kernel(host_kernel));
     let x = Tensor::<4>::random([1, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
     let call = model.blocks[0].depthwise.depthwise_call(&x);
-    assert!(call.is_none(), "a layer with its batch norm still separate gets no kernel call");
+    assert!(
+        call.is_none(),
+        "a layer with its batch norm still separate gets no kernel call"
+    );
 }

@@ -38,7 +38,11 @@ fn the_built_network_has_the_described_parameters() {
             .map(|t| t.shape.num_elements())
             .sum();
         assert!(running > 0);
-        assert_eq!((model.num_params() - running) as u64, config.describe().params, "{variant}");
+        assert_eq!(
+            (model.num_params() - running) as u64,
+            config.describe().params,
+            "{variant}"
+        );
     }
 }
 
@@ -58,7 +62,10 @@ fn stage_rows_add_up_and_chain() {
 
 #[test]
 fn compound_scaling_grows_monotonically() {
-    let b: Vec<_> = Variant::ALL[..8].iter().map(|v| v.config().describe()).collect();
+    let b: Vec<_> = Variant::ALL[..8]
+        .iter()
+        .map(|v| v.config().describe())
+        .collect();
     for pair in b.windows(2) {
         assert!(pair[1].params > pair[0].params && pair[1].flops > pair[0].flops);
     }

@@ -18,11 +18,19 @@ mod common;
 use common::fixtures_dir;
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
 }
 
 fn dims(v: &Value) -> Vec<usize> {
-    v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("integer") as usize)
+        .collect()
 }
 
 /// Loads fixture `name`, runs it with `padding` (or the fixture's own) the way `run_as` says,
@@ -35,8 +43,16 @@ fn run(name: &str, padding: Option<Padding>, run_as: RunAs) -> (f32, Value, effn
     });
     let fx: Value = serde_json::from_str(&text).expect("fixture JSON");
     let c = &fx["config"];
-    let family = if c["family"] == "lite" { Family::Lite } else { Family::B };
-    let own = if c["padding"] == "tf_same" { Padding::TfSame } else { Padding::Symmetric };
+    let family = if c["family"] == "lite" {
+        Family::Lite
+    } else {
+        Family::B
+    };
+    let own = if c["padding"] == "tf_same" {
+        Padding::TfSame
+    } else {
+        Padding::Symmetric
+    };
     let padding = padding.unwrap_or(own);
     let shape = dims(&fx["input_shape"]);
     let config = EfficientNetConfig::new(
@@ -59,15 +75,25 @@ fn run(name: &str, padding: Option<Padding>, run_as: RunAs) -> (f32, Value, effn
     let model = match run_as {
         RunAs::Imported => model,
         RunAs::Cpu => model.for_cpu(),
-        RunAs::ShiftAdd => model.fold_batch_norms().with_exp_silu().with_depthwise(DepthwiseImpl::ShiftAdd),
+        RunAs::ShiftAdd => model
+            .fold_batch_norms()
+            .with_exp_silu()
+            .with_depthwise(DepthwiseImpl::ShiftAdd),
     };
-    let input = Tensor::<4>::from_data(TensorData::new(floats(&fx["input"]), shape.clone()), &device);
+    let input = Tensor::<4>::from_data(
+        TensorData::new(floats(&fx["input"]), shape.clone()),
+        &device,
+    );
     let out = model.forward_with_features(input);
 
     let expected = floats(&fx["logits"]);
     let logits = out.logits.clone().into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(logits.len(), expected.len(), "{name}: number of logits");
-    let max = logits.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let max = logits
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     let spread = expected.iter().map(|v| v.abs()).fold(0f32, f32::max);
     eprintln!("{name} ({run_as:?}): max |Δlogit| = {max:e} (max |logit| {spread})");
     (max, fx, out)
@@ -89,15 +115,35 @@ enum RunAs {
 fn check(name: &str) {
     for run_as in [RunAs::Cpu, RunAs::ShiftAdd] {
         let (max, _, _) = run(name, None, run_as);
-        assert!(max <= TOLERANCE, "{name} ({run_as:?}): max |Δlogit| = {max} > {TOLERANCE}");
+        assert!(
+            max <= TOLERANCE,
+            "{name} ({run_as:?}): max |Δlogit| = {max} > {TOLERANCE}"
+        );
     }
     let (max, fx, out) = run(name, None, RunAs::Imported);
-    assert!(max <= TOLERANCE, "{name}: max |Δlogit| = {max} > {TOLERANCE}");
+    assert!(
+        max <= TOLERANCE,
+        "{name}: max |Δlogit| = {max} > {TOLERANCE}"
+    );
 
-    assert_eq!(out.features.dims().to_vec(), dims(&fx["features_shape"]), "{name}: feature map shape");
-    let sum: f64 = out.features.into_data().try_to_vec::<f32>().unwrap().iter().map(|&v| v as f64).sum();
+    assert_eq!(
+        out.features.dims().to_vec(),
+        dims(&fx["features_shape"]),
+        "{name}: feature map shape"
+    );
+    let sum: f64 = out
+        .features
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .iter()
+        .map(|&v| v as f64)
+        .sum();
     let want = fx["features_sum"].as_f64().unwrap();
-    assert!((sum - want).abs() <= 1e-4 * want.abs().max(1.0), "{name}: feature sum {sum} vs {want}");
+    assert!(
+        (sum - want).abs() <= 1e-4 * want.abs().max(1.0),
+        "{name}: feature sum {sum} vs {want}"
+    );
 }
 
 macro_rules! parity {
@@ -160,5 +206,8 @@ fn seedref_width_11_depth_12() {
 #[test]
 fn wrong_padding_is_detected() {
     let (max, _, _) = run("luke_b0", Some(Padding::Symmetric), RunAs::Imported);
-    assert!(max > 1e-2, "symmetric padding on TF-SAME weights moved logits by only {max}");
+    assert!(
+        max > 1e-2,
+        "symmetric padding on TF-SAME weights moved logits by only {max}"
+    );
 }

@@ -12,7 +12,11 @@ fn small() -> EfficientNetConfig {
 }
 
 fn logits(model: &effnet::EfficientNet, x: &Tensor<4>) -> Vec<f32> {
-    model.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap()
+    model
+        .forward(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -23,19 +27,40 @@ fn f32_round_trip_is_exact_and_f16_is_close() {
     let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
     let reference = logits(&model, &x);
 
-    let bytes = web::encode(&model, &config, Precision::F32, Some(&Preprocessing::lite(32))).unwrap();
+    let bytes = web::encode(
+        &model,
+        &config,
+        Precision::F32,
+        Some(&Preprocessing::lite(32)),
+    )
+    .unwrap();
     let (cfg, loaded) = web::load(&bytes, Some("small"), &device).unwrap();
     assert_eq!(cfg, config);
     assert_eq!(logits(&loaded, &x), reference);
-    assert_eq!(web::preprocessing(&bytes).unwrap(), Some(Preprocessing::lite(32)));
+    assert_eq!(
+        web::preprocessing(&bytes).unwrap(),
+        Some(Preprocessing::lite(32))
+    );
 
     let half = web::encode(&model, &config, Precision::F16, None).unwrap();
-    assert!(half.len() * 10 < bytes.len() * 6, "f16 file {} vs f32 {}", half.len(), bytes.len());
+    assert!(
+        half.len() * 10 < bytes.len() * 6,
+        "f16 file {} vs f32 {}",
+        half.len(),
+        bytes.len()
+    );
     assert_eq!(web::preprocessing(&half).unwrap(), None);
     let (_, loaded) = web::load(&half, None, &device).unwrap();
-    let max = logits(&loaded, &x).iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let max = logits(&loaded, &x)
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    assert!(max <= 1e-2 * scale.max(1e-3), "f16 moved logits by {max} (scale {scale})");
+    assert!(
+        max <= 1e-2 * scale.max(1e-3),
+        "f16 moved logits by {max} (scale {scale})"
+    );
 }
 
 #[test]
@@ -55,11 +80,23 @@ fn folded_networks_round_trip_and_halve_the_size() {
     assert_eq!(logits(&loaded, &x), reference);
 
     let half = web::encode(&folded, &config, Precision::F16, None).unwrap();
-    assert!(half.len() * 2 <= unfolded.len(), "folded f16 {} bytes vs f32 with batch norms {}", half.len(), unfolded.len());
+    assert!(
+        half.len() * 2 <= unfolded.len(),
+        "folded f16 {} bytes vs f32 with batch norms {}",
+        half.len(),
+        unfolded.len()
+    );
     let (_, loaded) = web::load(&half, None, &device).unwrap();
-    let max = logits(&loaded, &x).iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let max = logits(&loaded, &x)
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    assert!(max <= 1e-2 * scale.max(1e-3), "f16 moved logits by {max} (scale {scale})");
+    assert!(
+        max <= 1e-2 * scale.max(1e-3),
+        "f16 moved logits by {max} (scale {scale})"
+    );
 }
 
 #[test]
@@ -77,7 +114,13 @@ fn bad_files_are_rejected_with_reasons() {
         assert!(err.to_string().contains(why), "{err}");
     }
     let err = web::load(&bytes, Some("b0"), &device).unwrap_err();
-    assert_eq!(err, WeightsError::WrongVariant { expected: "b0".into(), found: "small".into() });
+    assert_eq!(
+        err,
+        WeightsError::WrongVariant {
+            expected: "b0".into(),
+            found: "small".into()
+        }
+    );
 }
 
 #[test]
@@ -86,11 +129,18 @@ fn weights_for_another_shape_name_what_does_not_fit() {
     let config = small();
     let bytes = web::encode(&config.init(&device), &config, Precision::F16, None).unwrap();
     let (_, tensors) = web::decode(&bytes).unwrap();
-    let bigger = EfficientNetConfig { depth: 1.0, ..small() }.with_num_classes(9);
+    let bigger = EfficientNetConfig {
+        depth: 1.0,
+        ..small()
+    }
+    .with_num_classes(9);
     let err = web::build(bigger, tensors, None, &device).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, WeightsError::Mismatch { .. }));
-    assert!(text.contains("missing") && text.contains("blocks."), "{text}");
+    assert!(
+        text.contains("missing") && text.contains("blocks."),
+        "{text}"
+    );
     assert!(text.contains("wrong: blocks.2.depthwise.conv.weight is [96, 1, 5, 5] but the network needs [96, 1, 3, 3]"), "{text}");
 }
 
@@ -110,5 +160,8 @@ fn manifest_checksum_catches_corruption() {
     entry.verify(&bytes).unwrap();
     let mut corrupt = bytes.clone();
     corrupt[bytes.len() - 3] ^= 0x40;
-    assert!(matches!(entry.verify(&corrupt), Err(WeightsError::Checksum { .. })));
+    assert!(matches!(
+        entry.verify(&corrupt),
+        Err(WeightsError::Checksum { .. })
+    ));
 }

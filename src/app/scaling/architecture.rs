@@ -42,10 +42,16 @@ pub fn layout(d: &Description) -> Vec<(f64, f64, f64, f64)> {
 
 /// The picture of `config` (reactive).
 #[component]
-pub fn ArchitecturePicture(#[prop(into)] config: Signal<EfficientNetConfig>, #[prop(into)] testid: String) -> impl IntoView {
+pub fn ArchitecturePicture(
+    #[prop(into)] config: Signal<EfficientNetConfig>,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
     let description = Memo::new(move |_| config.with(|c| c.describe()));
     let rows = Memo::new(move |_| description.with(layout));
-    let height = move || rows.with(|r| r.last().map(|&(_, y, _, h)| y + h + GAP).unwrap_or(100.0)).max(420.0);
+    let height = move || {
+        rows.with(|r| r.last().map(|&(_, y, _, h)| y + h + GAP).unwrap_or(100.0))
+            .max(420.0)
+    };
     let square = move || description.with(|d| d.resolution as f64 / MAX_RES * SQUARE);
     let stage_count = description.with_untracked(|d| d.stages.len());
     let bars = (0..stage_count)

@@ -41,7 +41,11 @@ fn y_of(top1: f64) -> f64 {
 /// Log-scale range around `values` (a decade pad on each side keeps single points visible).
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if lo > hi { (1.0, 10.0) } else { (lo / 1.4, hi * 1.4) }
+    if lo > hi {
+        (1.0, 10.0)
+    } else {
+        (lo / 1.4, hi * 1.4)
+    }
 }
 
 fn ticks((lo, hi): (f64, f64)) -> Vec<f64> {
@@ -60,11 +64,23 @@ fn ticks((lo, hi): (f64, f64)) -> Vec<f64> {
 }
 
 fn fmt_tick(v: f64, unit: &str) -> String {
-    if v >= 1000.0 { format!("{:.0}k{unit}", v / 1000.0) } else if v >= 1.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") }
+    if v >= 1000.0 {
+        format!("{:.0}k{unit}", v / 1000.0)
+    } else if v >= 1.0 {
+        format!("{v:.0}{unit}")
+    } else {
+        format!("{v:.1}{unit}")
+    }
 }
 
 #[component]
-fn Chart(title: String, unit: &'static str, testid: &'static str, #[prop(into)] points: Signal<Vec<Point>>, empty: &'static str) -> impl IntoView {
+fn Chart(
+    title: String,
+    unit: &'static str,
+    testid: &'static str,
+    #[prop(into)] points: Signal<Vec<Point>>,
+    empty: &'static str,
+) -> impl IntoView {
     let hovered = RwSignal::new(None::<String>);
     let view_points = move || {
         let pts = points.get();
@@ -75,7 +91,11 @@ fn Chart(title: String, unit: &'static str, testid: &'static str, #[prop(into)] 
                 .filter(|p| p.variant.family() == f)
                 .map(|p| format!("{:.1},{:.1}", x_of(p.x, r), y_of(p.top1)))
                 .collect();
-            let class = if f == Family::B { "series b" } else { "series lite" };
+            let class = if f == Family::B {
+                "series b"
+            } else {
+                "series lite"
+            };
             view! { <polyline class=class points=line.join(" ")></polyline> }
         });
         let axis = ticks(r)
@@ -114,13 +134,16 @@ fn Chart(title: String, unit: &'static str, testid: &'static str, #[prop(into)] 
             .collect_view();
         view! { {axis} {families} {dots} }
     };
-    let y_ticks = (75..=85).step_by(2).map(|t| {
-        let y = y_of(t as f64);
-        view! {
-            <line class="grid" x1=LEFT x2=W - RIGHT y1=y y2=y></line>
-            <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format!("{t}%")}</text>
-        }
-    }).collect_view();
+    let y_ticks = (75..=85)
+        .step_by(2)
+        .map(|t| {
+            let y = y_of(t as f64);
+            view! {
+                <line class="grid" x1=LEFT x2=W - RIGHT y1=y y2=y></line>
+                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format!("{t}%")}</text>
+            }
+        })
+        .collect_view();
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>{title}</figcaption>
@@ -146,13 +169,24 @@ pub fn Charts() -> impl IntoView {
             .map(|v| {
                 let d = v.config().describe();
                 let g = d.flops as f64 / 1e9;
-                Point { variant: v, x: g, top1: v.reported_top1(), text: format!("{v}: {} multiply-adds, {:.1} % top-1 (reported)", billions(d.flops), v.reported_top1()) }
+                Point {
+                    variant: v,
+                    x: g,
+                    top1: v.reported_top1(),
+                    text: format!(
+                        "{v}: {} multiply-adds, {:.1} % top-1 (reported)",
+                        billions(d.flops),
+                        v.reported_top1()
+                    ),
+                }
             })
             .collect::<Vec<_>>()
     });
     let latency = Signal::derive(move || {
         let backend = state.backend.with(|b| b.active.map(|k| k.id()));
-        let Some(backend) = backend else { return Vec::new() };
+        let Some(backend) = backend else {
+            return Vec::new();
+        };
         state.measured.with(|m| {
             Variant::ALL
                 .into_iter()
@@ -164,12 +198,24 @@ pub fn Charts() -> impl IntoView {
                     } else {
                         "first (cold) run only".into()
                     };
-                    Some(Point { variant: v, x: ms, top1: v.reported_top1(), text: format!("{v}: {ms:.0} ms on {backend} here ({how}), {:.1} % top-1 (reported)", v.reported_top1()) })
+                    Some(Point {
+                        variant: v,
+                        x: ms,
+                        top1: v.reported_top1(),
+                        text: format!(
+                            "{v}: {ms:.0} ms on {backend} here ({how}), {:.1} % top-1 (reported)",
+                            v.reported_top1()
+                        ),
+                    })
                 })
                 .collect::<Vec<_>>()
         })
     });
-    let backend = move || state.backend.with(|b| b.active.map(|k| k.label()).unwrap_or("…"));
+    let backend = move || {
+        state
+            .backend
+            .with(|b| b.active.map(|k| k.label()).unwrap_or("…"))
+    };
     view! {
         <section class="panel charts" aria-label="Accuracy charts" data-testid="charts">
             <h2>"Accuracy against cost"</h2>

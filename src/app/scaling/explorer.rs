@@ -15,8 +15,8 @@ use super::super::variants::{billions, millions};
 use super::super::{AppState, backend, bench, inference, js};
 use super::ArchitecturePicture;
 
-const B_PRESETS: [Variant; 8] =
-    [Variant::B0, Variant::B1, Variant::B2, Variant::B3, Variant::B4, Variant::B5, Variant::B6, Variant::B7];
+/// B0…B7 (φ = 0…7): the first eight of [`Variant::ALL`].
+const B_PRESETS: &[Variant] = Variant::ALL.split_at(8).0;
 
 /// Multipliers at compound coefficient `phi` (resolution rounded to a multiple of 4, as
 /// `EfficientNetConfig::from_phi` does).
@@ -30,7 +30,12 @@ fn at_phi(phi: f64) -> (f64, f64, usize) {
 enum Timing {
     None,
     Running,
-    Done { name: String, cold_ms: f64, warm_ms: f64, backend: &'static str },
+    Done {
+        name: String,
+        cold_ms: f64,
+        warm_ms: f64,
+        backend: &'static str,
+    },
     Failed(String),
 }
 
@@ -50,13 +55,21 @@ pub fn Explorer() -> impl IntoView {
         resolution.set(r);
     };
     let config = Memo::new(move |_| {
-        EfficientNetConfig::new("custom".into(), Family::B, width.get(), depth.get(), resolution.get(), 0.2)
+        EfficientNetConfig::new(
+            "custom".into(),
+            Family::B,
+            width.get(),
+            depth.get(),
+            resolution.get(),
+            0.2,
+        )
     });
     let description = Memo::new(move |_| config.with(|c| c.describe()));
     let nearest = move || {
         let flops = description.with(|d| d.flops) as f64;
         B_PRESETS
-            .into_iter()
+            .iter()
+            .copied()
             .min_by(|a, b| {
                 let f = |v: &Variant| (v.config().describe().flops as f64 / flops).ln().abs();
                 f(a).total_cmp(&f(b))
@@ -68,8 +81,12 @@ pub fn Explorer() -> impl IntoView {
         (p.fract() == 0.0 && (0.0..=7.0).contains(&p)).then(|| B_PRESETS[p as usize])
     };
     let run_custom = move |_| {
-        let Some(kind) = state.backend.with_untracked(|b| b.active) else { return };
-        let Some(device) = backend::device(kind) else { return };
+        let Some(kind) = state.backend.with_untracked(|b| b.active) else {
+            return;
+        };
+        let Some(device) = backend::device(kind) else {
+            return;
+        };
         let config = config.get_untracked();
         timing.set(Timing::Running);
         spawn_local(async move {
@@ -77,8 +94,14 @@ pub fn Explorer() -> impl IntoView {
             let res = config.resolution;
             // As torchvision-style weights for a configuration that is not a preset would be fed.
             let preprocessing = Source::Torchvision.preprocessing(&config, None);
-            let loaded = Loaded::new(models::for_backend(config.init(&device), kind), preprocessing, None);
-            let image = inference::current_image().map(|(i, _)| i).unwrap_or_else(|| std::rc::Rc::new(bench::gradient(res)));
+            let loaded = Loaded::new(
+                models::for_backend(config.init(&device), kind),
+                preprocessing,
+                None,
+            );
+            let image = inference::current_image()
+                .map(|(i, _)| i)
+                .unwrap_or_else(|| std::rc::Rc::new(bench::gradient(res)));
             let mut times = Vec::new();
             for _ in 0..2 {
                 match run_model(&loaded, &image, kind, false, &|| false).await {
@@ -91,10 +114,21 @@ pub fn Explorer() -> impl IntoView {
                 }
             }
             let name = format!("w {:.2} · d {:.2} · {res}²", config.width, config.depth);
-            timing.set(Timing::Done { name, cold_ms: times[0], warm_ms: times[1], backend: kind.id() });
+            timing.set(Timing::Done {
+                name,
+                cold_ms: times[0],
+                warm_ms: times[1],
+                backend: kind.id(),
+            });
         });
     };
-    let slider = move |label: &'static str, testid: &'static str, min: f64, max: f64, step: f64, value: Signal<f64>, set: Callback<f64>| {
+    let slider = move |label: &'static str,
+                       testid: &'static str,
+                       min: f64,
+                       max: f64,
+                       step: f64,
+                       value: Signal<f64>,
+                       set: Callback<f64>| {
         view! {
             <label class="slider">
                 <span>{label}</span>
@@ -118,17 +152,37 @@ pub fn Explorer() -> impl IntoView {
     let preset_rows = move || {
         let mine = description.get();
         let mut rows: Vec<(String, f64, f64, usize, u64, u64, bool)> = B_PRESETS
-            .into_iter()
-            .map(|v| {
+            .iter()
+            .map(|&v| {
                 let d = v.config().describe();
-                (v.to_string(), d.width, d.depth, d.resolution, d.params, d.flops, false)
+                (
+                    v.to_string(),
+                    d.width,
+                    d.depth,
+                    d.resolution,
+                    d.params,
+                    d.flops,
+                    false,
+                )
             })
             .collect();
-        rows.push(("this configuration".into(), mine.width, mine.depth, mine.resolution, mine.params, mine.flops, true));
+        rows.push((
+            "this configuration".into(),
+            mine.width,
+            mine.depth,
+            mine.resolution,
+            mine.params,
+            mine.flops,
+            true,
+        ));
         rows.sort_by_key(|r| r.5);
         rows.into_iter()
             .map(|(name, w, d, r, p, f, mine)| {
-                let testid = if mine { "explorer-mine".to_string() } else { format!("explorer-preset-{}", name.to_lowercase()) };
+                let testid = if mine {
+                    "explorer-mine".to_string()
+                } else {
+                    format!("explorer-preset-{}", name.to_lowercase())
+                };
                 view! {
                     <tr class:mine=mine data-testid=testid>
                         <td>{name}</td>

@@ -27,7 +27,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let variants = match &args.variants {
-        Some(list) => list.split(',').map(super::parse_variant).collect::<Result<Vec<_>, _>>()?,
+        Some(list) => list
+            .split(',')
+            .map(super::parse_variant)
+            .collect::<Result<Vec<_>, _>>()?,
         None => Variant::ALL.to_vec(),
     };
     let device = Device::default();
@@ -57,7 +60,13 @@ pub fn run(args: Args) -> Result<(), String> {
                 serde_json::json!({"variant": v.name(), "resolution": r, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
             );
         } else {
-            println!("{:<6} {:>4}px  cold {:>9.1} ms  warm median {:>9.1} ms", v.name(), r, cold, median);
+            println!(
+                "{:<6} {:>4}px  cold {:>9.1} ms  warm median {:>9.1} ms",
+                v.name(),
+                r,
+                cold,
+                median
+            );
         }
     }
     Ok(())

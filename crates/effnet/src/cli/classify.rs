@@ -2,12 +2,12 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::model::EfficientNet;
+use crate::Variant;
 use crate::image_file::read_image;
+use crate::model::EfficientNet;
+use crate::predict::top_predictions;
 use crate::preprocess::Preprocessing;
 use crate::weights::{import, web};
-use crate::predict::top_predictions;
-use crate::Variant;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,10 +47,12 @@ struct Classifier {
 
 fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
     let device = Device::default();
-    let bytes = std::fs::read(&args.weights).map_err(|e| format!("cannot read {}: {e}", args.weights.display()))?;
+    let bytes = std::fs::read(&args.weights)
+        .map_err(|e| format!("cannot read {}: {e}", args.weights.display()))?;
     let what = |e: crate::weights::WeightsError| format!("{}: {e}", args.weights.display());
     if let Ok((config, tensors)) = web::decode(&bytes) {
-        let (_, model) = web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
+        let (_, model) =
+            web::build(config, tensors, Some(variant.name()), &device).map_err(what)?;
         // A converted file records its preprocessing; the manifest beside it says the same.
         let preprocessing = match web::preprocessing(&bytes).map_err(what)? {
             Some(p) => p,
@@ -61,12 +63,23 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
                 )
             })?,
         };
-        return Ok(Classifier { model, preprocessing, device });
+        return Ok(Classifier {
+            model,
+            preprocessing,
+            device,
+        });
     }
     let tensors = import::read_checkpoint(&args.weights).map_err(|e| {
-        format!("{} is neither web-format weights nor a PyTorch checkpoint ({e})", args.weights.display())
+        format!(
+            "{} is neither web-format weights nor a PyTorch checkpoint ({e})",
+            args.weights.display()
+        )
     })?;
-    let requested = args.source.as_deref().map(super::parse_source).transpose()?;
+    let requested = args
+        .source
+        .as_deref()
+        .map(super::parse_source)
+        .transpose()?;
     let source = import::source_of(&tensors, requested).map_err(what)?;
     let (padding, bn_eps) = source.numerics(Some(variant), variant.family());
     let mut config = variant.config().with_padding(padding).with_bn_eps(bn_eps);
@@ -76,7 +89,11 @@ fn load(args: &Args, variant: Variant) -> Result<Classifier, String> {
     let model = import::load_pytorch(&args.weights, Some(source), &config, &device)
         .map_err(|e| format!("{} does not fit {variant}: {e}", args.weights.display()))?;
     let preprocessing = source.preprocessing(&config, Some(variant));
-    Ok(Classifier { model, preprocessing, device })
+    Ok(Classifier {
+        model,
+        preprocessing,
+        device,
+    })
 }
 
 /// The preprocessing recorded for `variant` in a manifest.json beside the weights, if any.
@@ -90,7 +107,11 @@ impl Classifier {
     fn logits(&self, input: Vec<f32>) -> Result<Vec<f32>, String> {
         let size = self.preprocessing.size;
         let x = Tensor::<4>::from_data(TensorData::new(input, [1, 3, size, size]), &self.device);
-        self.model.forward(x).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+        self.model
+            .forward(x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("{e:?}"))
     }
 }
 
@@ -104,7 +125,10 @@ pub fn run(args: Args) -> Result<(), String> {
     for path in &args.images {
         let result = read_image(path).and_then(|img| {
             let input = if args.no_resize {
-                classifier.preprocessing.normalize(&img).map_err(|e| format!("{}: {e}", path.display()))?
+                classifier
+                    .preprocessing
+                    .normalize(&img)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
             } else {
                 classifier.preprocessing.apply(&img).0
             };
@@ -136,6 +160,9 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     match failures {
         0 => Ok(()),
-        n => Err(format!("{n} of {} image(s) could not be classified", args.images.len())),
+        n => Err(format!(
+            "{n} of {} image(s) could not be classified",
+            args.images.len()
+        )),
     }
 }

@@ -39,7 +39,11 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), String> {
     let variant = super::parse_variant(&args.variant)?;
     let precision = Precision::parse(&args.precision).ok_or("--precision must be f16 or f32")?;
-    let requested = args.source.as_deref().map(super::parse_source).transpose()?;
+    let requested = args
+        .source
+        .as_deref()
+        .map(super::parse_source)
+        .transpose()?;
     let tensors = import::read_checkpoint(&args.input).map_err(|e| e.to_string())?;
     let source = import::source_of(&tensors, requested).map_err(|e| e.to_string())?;
     let (padding, bn_eps) = source.numerics(Some(variant), variant.family());
@@ -48,14 +52,29 @@ pub fn run(args: Args) -> Result<(), String> {
         config = config.with_num_classes(n);
     }
     let device = Device::default();
-    let model = import::load_pytorch(&args.input, Some(source), &config, &device)
-        .map_err(|e| format!("{} does not fit {variant} ({} naming): {e}", args.input.display(), source.name()))?;
-    let model = if args.no_fold { model } else { model.fold_batch_norms() };
+    let model = import::load_pytorch(&args.input, Some(source), &config, &device).map_err(|e| {
+        format!(
+            "{} does not fit {variant} ({} naming): {e}",
+            args.input.display(),
+            source.name()
+        )
+    })?;
+    let model = if args.no_fold {
+        model
+    } else {
+        model.fold_batch_norms()
+    };
     let preprocessing = source.preprocessing(&config, Some(variant));
-    let bytes = web::encode(&model, &config, precision, Some(&preprocessing)).map_err(|e| e.to_string())?;
-    std::fs::write(&args.output, &bytes).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    let bytes =
+        web::encode(&model, &config, precision, Some(&preprocessing)).map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
 
-    let file = args.output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = args
+        .output
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let entry = ManifestEntry {
         variant: variant.name().into(),
         file,
@@ -76,7 +95,8 @@ pub fn run(args: Args) -> Result<(), String> {
             Err(_) => Manifest::default(),
         };
         manifest.upsert(entry.clone());
-        std::fs::write(path, manifest.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(path, manifest.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     eprintln!(
         "effnet: {variant} from {} ({} naming) → {} ({} bytes, {:?})",

@@ -10,7 +10,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let variants = if args.variant == "all" { Variant::ALL.to_vec() } else { vec![super::parse_variant(&args.variant)?] };
+    let variants = if args.variant == "all" {
+        Variant::ALL.to_vec()
+    } else {
+        vec![super::parse_variant(&args.variant)?]
+    };
     for v in variants {
         let d = v.config().describe();
         if args.json {
@@ -26,11 +30,20 @@ pub fn run(args: Args) -> Result<(), String> {
             d.params,
             d.flops as f64 / 1e9
         );
-        println!("  {:<20} {:>4} {:>6} {:>6} {:>7} {:>10} {:>12}", "operator", "res", "in", "out", "layers", "params", "MACs");
+        println!(
+            "  {:<20} {:>4} {:>6} {:>6} {:>7} {:>10} {:>12}",
+            "operator", "res", "in", "out", "layers", "params", "MACs"
+        );
         for s in &d.stages {
             println!(
                 "  {:<20} {:>4} {:>6} {:>6} {:>7} {:>10} {:>12}",
-                s.operator, s.in_resolution, s.in_channels, s.out_channels, s.repeats, s.params, s.flops
+                s.operator,
+                s.in_resolution,
+                s.in_channels,
+                s.out_channels,
+                s.repeats,
+                s.params,
+                s.flops
             );
         }
     }

@@ -8,7 +8,11 @@ mod describe;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "effnet", version, about = "EfficientNet V1 (B0–B7, Lite0–4) in burn: convert weights, classify images")]
+#[command(
+    name = "effnet",
+    version,
+    about = "EfficientNet V1 (B0–B7, Lite0–4) in burn: convert weights, classify images"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,13 +52,22 @@ pub fn main() -> i32 {
 fn parse_variant(name: &str) -> Result<crate::Variant, String> {
     crate::Variant::parse(name).ok_or_else(|| {
         let all: Vec<_> = crate::Variant::ALL.iter().map(|v| v.name()).collect();
-        format!("unknown variant '{name}' (expected one of {})", all.join(", "))
+        format!(
+            "unknown variant '{name}' (expected one of {})",
+            all.join(", ")
+        )
     })
 }
 
 fn parse_source(name: &str) -> Result<crate::weights::Source, String> {
     crate::weights::Source::parse(name).ok_or_else(|| {
-        let all: Vec<_> = crate::weights::Source::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown source '{name}' (expected one of {})", all.join(", "))
+        let all: Vec<_> = crate::weights::Source::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        format!(
+            "unknown source '{name}' (expected one of {})",
+            all.join(", ")
+        )
     })
 }

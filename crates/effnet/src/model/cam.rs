@@ -11,7 +11,12 @@ impl EfficientNet {
     pub fn class_activation_map(&self, features: Tensor<4>, class: usize) -> Tensor<3> {
         let [b, c, h, w] = features.dims();
         // burn's Linear weight is [d_input, d_output].
-        let weights = self.classifier.weight.val().slice([0..c, class..class + 1]).reshape([1, c, 1, 1]);
+        let weights = self
+            .classifier
+            .weight
+            .val()
+            .slice([0..c, class..class + 1])
+            .reshape([1, c, 1, 1]);
         (features * weights).sum_dim(1).reshape([b, h, w])
     }
 }
@@ -20,7 +25,10 @@ impl EfficientNet {
     /// The maps of several classes for one image (`features` is `[1, channels, h, w]`):
     /// `[classes.len(), h, w]`, in the order given.
     pub fn class_activation_maps(&self, features: Tensor<4>, classes: &[usize]) -> Tensor<3> {
-        let maps = classes.iter().map(|&class| self.class_activation_map(features.clone(), class)).collect();
+        let maps = classes
+            .iter()
+            .map(|&class| self.class_activation_map(features.clone(), class))
+            .collect();
         Tensor::cat(maps, 0)
     }
 }

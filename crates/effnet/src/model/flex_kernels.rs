@@ -34,7 +34,8 @@ fn flex_f32<const D: usize>(t: Tensor<D>) -> Result<FlexTensor, Tensor<D>> {
 }
 
 fn values(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>().expect("contiguous f32 (checked by flex_f32)")
+    t.as_slice::<f32>()
+        .expect("contiguous f32 (checked by flex_f32)")
 }
 
 /// `e^x` for `x` in about [−87, 88] (clamped outside), within 4 ulp of libm (unit test): 2^n · p(r) with
@@ -49,7 +50,9 @@ fn exp_approx(x: f32) -> f32 {
     let t = x * std::f32::consts::LOG2_E + ROUND;
     let n = t - ROUND;
     // t's low mantissa bits hold n: 2^n's exponent field without a float-to-int conversion.
-    let scale = f32::from_bits((t.to_bits().wrapping_sub(ROUND.to_bits()) as i32 + 127).wrapping_shl(23) as u32);
+    let scale = f32::from_bits(
+        (t.to_bits().wrapping_sub(ROUND.to_bits()) as i32 + 127).wrapping_shl(23) as u32,
+    );
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.0 / 5040.0;
     p = p * r + 1.0 / 720.0;
@@ -130,15 +133,17 @@ fn activation(x: Tensor<4>, act: Activation) -> Result<Tensor<4>, Tensor<4>> {
 /// [`super::DepthwiseKernel`] on Flex (3×3 and 5×5 kernels, strides 1 and 2: what EfficientNet
 /// uses; anything else declines).
 fn depthwise(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
-    let plane: fn(&mut [f32], &[f32], &[f32], &mut Vec<f32>, &Geometry) = match (call.kernel, call.stride) {
-        (3, 1) => plane::<3, 1>,
-        (3, 2) => plane::<3, 2>,
-        (5, 1) => plane::<5, 1>,
-        (5, 2) => plane::<5, 2>,
-        _ => return Err(x),
-    };
+    let plane: fn(&mut [f32], &[f32], &[f32], &mut Vec<f32>, &Geometry) =
+        match (call.kernel, call.stride) {
+            (3, 1) => plane::<3, 1>,
+            (3, 2) => plane::<3, 2>,
+            (5, 1) => plane::<5, 1>,
+            (5, 2) => plane::<5, 2>,
+            _ => return Err(x),
+        };
     let [n, c, h, w] = x.dims();
-    let (Ok(weight), Ok(bias)) = (flex_f32(call.weight.clone()), flex_f32(call.bias.clone())) else {
+    let (Ok(weight), Ok(bias)) = (flex_f32(call.weight.clone()), flex_f32(call.bias.clone()))
+    else {
         return Err(x);
     };
     let input = flex_f32(x)?;
@@ -160,7 +165,13 @@ fn depthwise(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>>
         let ch = index % c;
         out_plane.fill(bias[ch]);
         let in_plane = &input[index * h * w..(index + 1) * h * w];
-        plane(out_plane, in_plane, &weight[ch * k * k..(ch + 1) * k * k], &mut padded, &g);
+        plane(
+            out_plane,
+            in_plane,
+            &weight[ch * k * k..(ch + 1) * k * k],
+            &mut padded,
+            &g,
+        );
         if let Some(act) = call.act {
             activate_in_place(act, out_plane);
         }
@@ -188,7 +199,13 @@ const LANES: usize = 8;
 /// Adds one channel's `K × K` convolution to `out` (which holds the bias). The input is first
 /// copied into the zero-padded `padded` (wide enough for whole groups of [`LANES`] outputs), so
 /// the inner loops have no bounds to test; each group of outputs sums its K² taps in registers.
-fn plane<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) {
+fn plane<const K: usize, const S: usize>(
+    out: &mut [f32],
+    input: &[f32],
+    taps: &[f32],
+    padded: &mut Vec<f32>,
+    g: &Geometry,
+) {
     plane_wide::<K, S>(out, input, taps, padded, g)
 }
 
@@ -198,7 +215,13 @@ wide! {
 }
 
 #[inline(always)]
-fn plane_body<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) {
+fn plane_body<const K: usize, const S: usize>(
+    out: &mut [f32],
+    input: &[f32],
+    taps: &[f32],
+    padded: &mut Vec<f32>,
+    g: &Geometry,
+) {
     padded.fill(0.0);
     let rows = g.h.min(g.padded_h.saturating_sub(g.top));
     let cols = g.w.min(g.padded_w.saturating_sub(g.left));
@@ -249,15 +272,45 @@ mod tests {
             let mut base = wide.clone();
             activate_in_place(act, &mut wide);
             activate_body(act, &mut base);
-            assert!(wide.iter().zip(&base).all(|(a, b)| a.to_bits() == b.to_bits()), "{act:?}");
+            assert!(
+                wide.iter()
+                    .zip(&base)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{act:?}"
+            );
         }
         let (h, w) = (13, 17);
-        let g = Geometry { h, w, top: 1, left: 1, out_h: 7, out_w: 9, padded_h: 6 * 2 + 3, padded_w: (16 - 1) * 2 + 3 };
+        let g = Geometry {
+            h,
+            w,
+            top: 1,
+            left: 1,
+            out_h: 7,
+            out_w: 9,
+            padded_h: 6 * 2 + 3,
+            padded_w: (16 - 1) * 2 + 3,
+        };
         let (input, taps) = (noise(h * w, 3), noise(9, 5));
         let (mut wide, mut base) = (vec![0.5; 63], vec![0.5; 63]);
-        plane::<3, 2>(&mut wide, &input, &taps, &mut vec![0.0; g.padded_h * g.padded_w], &g);
-        plane_body::<3, 2>(&mut base, &input, &taps, &mut vec![0.0; g.padded_h * g.padded_w], &g);
-        assert!(wide.iter().zip(&base).all(|(a, b)| a.to_bits() == b.to_bits()));
+        plane::<3, 2>(
+            &mut wide,
+            &input,
+            &taps,
+            &mut vec![0.0; g.padded_h * g.padded_w],
+            &g,
+        );
+        plane_body::<3, 2>(
+            &mut base,
+            &input,
+            &taps,
+            &mut vec![0.0; g.padded_h * g.padded_w],
+            &g,
+        );
+        assert!(
+            wide.iter()
+                .zip(&base)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
         assert!(wide.iter().any(|&v| v != 0.5), "the plane was computed");
     }
 

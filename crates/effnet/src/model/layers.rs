@@ -108,20 +108,40 @@ pub struct ConvSpec {
 }
 
 impl ConvBnAct {
-    pub fn new(spec: ConvSpec, padding: Padding, eps: f64, act: Option<Activation>, device: &Device) -> Self {
-        let conv = Conv2dConfig::new([spec.in_channels, spec.out_channels], [spec.kernel, spec.kernel])
-            .with_stride([spec.stride, spec.stride])
-            .with_groups(spec.groups)
-            .with_padding(padding_config(padding, spec.kernel))
-            .with_bias(false)
+    pub fn new(
+        spec: ConvSpec,
+        padding: Padding,
+        eps: f64,
+        act: Option<Activation>,
+        device: &Device,
+    ) -> Self {
+        let conv = Conv2dConfig::new(
+            [spec.in_channels, spec.out_channels],
+            [spec.kernel, spec.kernel],
+        )
+        .with_stride([spec.stride, spec.stride])
+        .with_groups(spec.groups)
+        .with_padding(padding_config(padding, spec.kernel))
+        .with_bias(false)
+        .init(device);
+        let bn = BatchNormConfig::new(spec.out_channels)
+            .with_epsilon(eps)
             .init(device);
-        let bn = BatchNormConfig::new(spec.out_channels).with_epsilon(eps).init(device);
-        Self { conv, bn: Some(bn), act, depthwise: DepthwiseImpl::Grouped, activation_kernel: None }
+        Self {
+            conv,
+            bn: Some(bn),
+            act,
+            depthwise: DepthwiseImpl::Grouped,
+            activation_kernel: None,
+        }
     }
 
     /// The same layer with SiLU computed as `x / (1 + e^−x)` ([`Activation::SiluExp`]).
     pub fn with_exp_silu(self) -> Self {
-        Self { act: self.act.map(exp_silu), ..self }
+        Self {
+            act: self.act.map(exp_silu),
+            ..self
+        }
     }
 
     /// Whether this is a depthwise layer (one filter per channel).
@@ -131,13 +151,20 @@ impl ConvBnAct {
 
     /// The same layer computing its convolution with `depthwise` if it is a depthwise layer.
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
-        let depthwise = if self.is_depthwise() { depthwise } else { DepthwiseImpl::Grouped };
+        let depthwise = if self.is_depthwise() {
+            depthwise
+        } else {
+            DepthwiseImpl::Grouped
+        };
         Self { depthwise, ..self }
     }
 
     /// The same layer computing its activation with `kernel` (burn's operations when `None`).
     pub fn with_activation_kernel(self, kernel: Option<ActivationKernel>) -> Self {
-        Self { activation_kernel: kernel, ..self }
+        Self {
+            activation_kernel: kernel,
+            ..self
+        }
     }
 
     /// The call a [`DepthwiseKernel`] gets for input `x`; `None` before folding.
@@ -215,8 +242,16 @@ impl ConvBnAct {
 /// time it (`?dw=shift`) on other GPUs.
 pub fn depthwise_shift_add(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let [_, c, h, w] = x.dims();
-    let DepthwiseGeometry { kernel: k, stride: s, top, bottom, left, right, out_h: ho, out_w: wo } =
-        DepthwiseGeometry::new(conv, h, w);
+    let DepthwiseGeometry {
+        kernel: k,
+        stride: s,
+        top,
+        bottom,
+        left,
+        right,
+        out_h: ho,
+        out_w: wo,
+    } = DepthwiseGeometry::new(conv, h, w);
     let padded = x.pad((left, right, top, bottom), PadMode::Constant(0.0));
     let weight = conv.weight.val();
     let full = Slice::new(0, None, 1);
@@ -226,10 +261,21 @@ pub fn depthwise_shift_add(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
             let tap = padded.clone().slice([
                 full,
                 full,
-                Slice::new(i as isize, Some((i + s * (ho - 1) + 1) as isize), s as isize),
-                Slice::new(j as isize, Some((j + s * (wo - 1) + 1) as isize), s as isize),
+                Slice::new(
+                    i as isize,
+                    Some((i + s * (ho - 1) + 1) as isize),
+                    s as isize,
+                ),
+                Slice::new(
+                    j as isize,
+                    Some((j + s * (wo - 1) + 1) as isize),
+                    s as isize,
+                ),
             ]);
-            let scale = weight.clone().slice([0..c, 0..1, i..i + 1, j..j + 1]).reshape([1, c, 1, 1]);
+            let scale = weight
+                .clone()
+                .slice([0..c, 0..1, i..i + 1, j..j + 1])
+                .reshape([1, c, 1, 1]);
             let term = tap * scale;
             out = Some(match out {
                 Some(acc) => acc + term,
@@ -270,7 +316,16 @@ impl DepthwiseGeometry {
             }
         };
         let ((top, bottom), (left, right)) = (pads(h, out_h), pads(w, out_w));
-        Self { kernel, stride, top, bottom, left, right, out_h, out_w }
+        Self {
+            kernel,
+            stride,
+            top,
+            bottom,
+            left,
+            right,
+            out_h,
+            out_w,
+        }
     }
 }
 

@@ -32,8 +32,15 @@ impl MbConv {
             stride,
             groups,
         };
-        let expand = (spec.expand_ratio != 1)
-            .then(|| ConvBnAct::new(conv(spec.in_channels, expanded, 1, 1, 1), pad, eps, act, device));
+        let expand = (spec.expand_ratio != 1).then(|| {
+            ConvBnAct::new(
+                conv(spec.in_channels, expanded, 1, 1, 1),
+                pad,
+                eps,
+                act,
+                device,
+            )
+        });
         let depthwise = ConvBnAct::new(
             conv(expanded, expanded, spec.kernel, spec.stride, expanded),
             pad,
@@ -44,8 +51,21 @@ impl MbConv {
         let se = spec
             .se_channels
             .map(|squeeze| SqueezeExcite::new(expanded, squeeze, config.activation(), device));
-        let project = ConvBnAct::new(conv(expanded, spec.out_channels, 1, 1, 1), pad, eps, None, device);
-        Self { expand, depthwise, se, project, residual: spec.residual, drop_path: spec.drop_path }
+        let project = ConvBnAct::new(
+            conv(expanded, spec.out_channels, 1, 1, 1),
+            pad,
+            eps,
+            None,
+            device,
+        );
+        Self {
+            expand,
+            depthwise,
+            se,
+            project,
+            residual: spec.residual,
+            drop_path: spec.drop_path,
+        }
     }
 
     /// SiLU computed as `x / (1 + e^−x)` everywhere in the block.
@@ -53,14 +73,20 @@ impl MbConv {
         Self {
             expand: self.expand.map(ConvBnAct::with_exp_silu),
             depthwise: self.depthwise.with_exp_silu(),
-            se: self.se.map(|se| SqueezeExcite { act: super::layers::exp_silu(se.act), ..se }),
+            se: self.se.map(|se| SqueezeExcite {
+                act: super::layers::exp_silu(se.act),
+                ..se
+            }),
             ..self
         }
     }
 
     /// The depthwise convolution computed by `depthwise` (see [`DepthwiseImpl`]).
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
-        Self { depthwise: self.depthwise.with_depthwise(depthwise), ..self }
+        Self {
+            depthwise: self.depthwise.with_depthwise(depthwise),
+            ..self
+        }
     }
 
     /// Every activation of the block's convolutions computed by `kernel` (see
@@ -85,7 +111,9 @@ impl MbConv {
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let x = Part::ALL.into_iter().fold(input.clone(), |x, part| self.forward_part(part, x));
+        let x = Part::ALL
+            .into_iter()
+            .fold(input.clone(), |x, part| self.forward_part(part, x));
         self.finish(x, input)
     }
 
@@ -113,7 +141,11 @@ impl MbConv {
 
     /// The shortcut: `x + input` when the block has one, else `x`.
     pub fn finish(&self, x: Tensor<4>, input: Tensor<4>) -> Tensor<4> {
-        if self.residual { drop_path(x, self.drop_path) + input } else { x }
+        if self.residual {
+            drop_path(x, self.drop_path) + input
+        } else {
+            x
+        }
     }
 }
 
@@ -130,7 +162,12 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [Part::Expand, Part::Depthwise, Part::SqueezeExcite, Part::Project];
+    pub const ALL: [Part; 4] = [
+        Part::Expand,
+        Part::Depthwise,
+        Part::SqueezeExcite,
+        Part::Project,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -150,6 +187,10 @@ fn drop_path(x: Tensor<4>, rate: f64) -> Tensor<4> {
     }
     let keep = 1.0 - rate;
     let device: Device = x.device();
-    let mask = Tensor::<4>::random([x.dims()[0], 1, 1, 1], Distribution::Bernoulli(keep), &device);
+    let mask = Tensor::<4>::random(
+        [x.dims()[0], 1, 1, 1],
+        Distribution::Bernoulli(keep),
+        &device,
+    );
     x * mask / keep
 }

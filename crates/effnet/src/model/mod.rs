@@ -7,6 +7,9 @@ mod layers;
 mod mbconv;
 mod network;
 
-pub use layers::{ActivationKernel, ConvBnAct, DepthwiseCall, DepthwiseImpl, DepthwiseKernel, SqueezeExcite, depthwise_shift_add};
+pub use layers::{
+    ActivationKernel, ConvBnAct, DepthwiseCall, DepthwiseImpl, DepthwiseKernel, SqueezeExcite,
+    depthwise_shift_add,
+};
 pub use mbconv::{MbConv, Part};
 pub use network::{EfficientNet, Output};

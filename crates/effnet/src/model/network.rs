@@ -33,18 +33,39 @@ impl EfficientNetConfig {
     pub fn init(&self, device: &Device) -> EfficientNet {
         let act = Some(self.activation());
         let (pad, eps) = (self.padding, self.bn_eps);
-        let stem_spec =
-            ConvSpec { in_channels: 3, out_channels: self.stem_channels(), kernel: 3, stride: 2, groups: 1 };
+        let stem_spec = ConvSpec {
+            in_channels: 3,
+            out_channels: self.stem_channels(),
+            kernel: 3,
+            stride: 2,
+            groups: 1,
+        };
         let stem = ConvBnAct::new(stem_spec, pad, eps, act, device);
         let specs = self.blocks();
-        let last = specs.last().map_or(self.stem_channels(), |b| b.out_channels);
-        let blocks = specs.iter().map(|spec| MbConv::new(spec, self, device)).collect();
-        let head_spec =
-            ConvSpec { in_channels: last, out_channels: self.head_channels(), kernel: 1, stride: 1, groups: 1 };
+        let last = specs
+            .last()
+            .map_or(self.stem_channels(), |b| b.out_channels);
+        let blocks = specs
+            .iter()
+            .map(|spec| MbConv::new(spec, self, device))
+            .collect();
+        let head_spec = ConvSpec {
+            in_channels: last,
+            out_channels: self.head_channels(),
+            kernel: 1,
+            stride: 1,
+            groups: 1,
+        };
         let head = ConvBnAct::new(head_spec, pad, eps, act, device);
         let dropout = DropoutConfig::new(self.dropout).init();
         let classifier = LinearConfig::new(self.head_channels(), self.num_classes).init(device);
-        EfficientNet { stem, blocks, head, dropout, classifier }
+        EfficientNet {
+            stem,
+            blocks,
+            head,
+            dropout,
+            classifier,
+        }
     }
 }
 
@@ -87,7 +108,14 @@ impl EfficientNet {
     /// convolution (the default), sums of shifted copies ([`crate::model::depthwise_shift_add`],
     /// slower on SwiftShader, kept for benchmarks) or a backend's own kernel.
     pub fn with_depthwise(self, depthwise: DepthwiseImpl) -> Self {
-        Self { blocks: self.blocks.into_iter().map(|b| b.with_depthwise(depthwise)).collect(), ..self }
+        Self {
+            blocks: self
+                .blocks
+                .into_iter()
+                .map(|b| b.with_depthwise(depthwise))
+                .collect(),
+            ..self
+        }
     }
 
     /// The same network with the activations of its convolutions computed by `kernel`
@@ -95,7 +123,11 @@ impl EfficientNet {
     pub fn with_activation_kernel(self, kernel: Option<ActivationKernel>) -> Self {
         Self {
             stem: self.stem.with_activation_kernel(kernel),
-            blocks: self.blocks.into_iter().map(|b| b.with_activation_kernel(kernel)).collect(),
+            blocks: self
+                .blocks
+                .into_iter()
+                .map(|b| b.with_activation_kernel(kernel))
+                .collect(),
             head: self.head.with_activation_kernel(kernel),
             ..self
         }

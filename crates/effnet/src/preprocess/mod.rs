@@ -28,17 +28,30 @@ impl RgbImage {
             return Err(PreprocessError::Empty);
         }
         if data.len() != width * height * 3 {
-            return Err(PreprocessError::BadBuffer { expected: width * height * 3, found: data.len() });
+            return Err(PreprocessError::BadBuffer {
+                expected: width * height * 3,
+                found: data.len(),
+            });
         }
-        Ok(Self { width, height, data })
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
     }
 
     /// Drops the alpha channel of an RGBA buffer (as Pillow's `convert("RGB")` does).
     pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Self, PreprocessError> {
         if rgba.len() != width * height * 4 {
-            return Err(PreprocessError::BadBuffer { expected: width * height * 4, found: rgba.len() });
+            return Err(PreprocessError::BadBuffer {
+                expected: width * height * 4,
+                found: rgba.len(),
+            });
         }
-        let data = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        let data = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
         Self::new(width, height, data)
     }
 
@@ -49,15 +62,26 @@ impl RgbImage {
             let row = (y * self.width + left) * 3;
             data.extend_from_slice(&self.data[row..row + w * 3]);
         }
-        RgbImage { width: w, height: h, data }
+        RgbImage {
+            width: w,
+            height: h,
+            data,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PreprocessError {
     Empty,
-    BadBuffer { expected: usize, found: usize },
-    WrongSize { expected: usize, width: usize, height: usize },
+    BadBuffer {
+        expected: usize,
+        found: usize,
+    },
+    WrongSize {
+        expected: usize,
+        width: usize,
+        height: usize,
+    },
 }
 
 impl std::fmt::Display for PreprocessError {
@@ -67,7 +91,11 @@ impl std::fmt::Display for PreprocessError {
             Self::BadBuffer { expected, found } => {
                 write!(f, "pixel buffer holds {found} bytes, expected {expected}")
             }
-            Self::WrongSize { expected, width, height } => write!(
+            Self::WrongSize {
+                expected,
+                width,
+                height,
+            } => write!(
                 f,
                 "the image is {width}×{height}, but without resizing it must be exactly {expected}×{expected}"
             ),
@@ -167,13 +195,22 @@ impl Preprocessing {
             return plan.execute(image);
         }
         // Scaled short side below `size`: Pillow resamples twice.
-        let (nw, nh) = self.scaled_size(image.width, image.height).expect("only this rule has no plan");
-        resample(&resample(image, nw, nh, self.interpolation), self.size, self.size, self.interpolation)
+        let (nw, nh) = self
+            .scaled_size(image.width, image.height)
+            .expect("only this rule has no plan");
+        resample(
+            &resample(image, nw, nh, self.interpolation),
+            self.size,
+            self.size,
+            self.interpolation,
+        )
     }
 
     /// The image size after the first resampling of `ShortSideThenCentreCrop`.
     fn scaled_size(&self, w: usize, h: usize) -> Option<(usize, usize)> {
-        let Resize::ShortSideThenCentreCrop { resize } = self.resize else { return None };
+        let Resize::ShortSideThenCentreCrop { resize } = self.resize else {
+            return None;
+        };
         Some(if w <= h {
             (resize, (resize as f64 * h as f64 / w as f64) as usize)
         } else {
@@ -195,14 +232,29 @@ impl Preprocessing {
                 }
                 let left = round_half_even((nw - size) as f64 / 2.0);
                 let top = round_half_even((nh - size) as f64 / 2.0);
-                Some(CropPlan::new((w, h), (0, 0, w, h), (nw, nh), (left, top), size, filter))
+                Some(CropPlan::new(
+                    (w, h),
+                    (0, 0, w, h),
+                    (nw, nh),
+                    (left, top),
+                    size,
+                    filter,
+                ))
             }
             Resize::CentreCropThenResize { pad } => {
                 let short = w.min(h);
-                let side = ((short as f64 * size as f64 / (size + pad) as f64) + 0.5).floor() as usize;
+                let side =
+                    ((short as f64 * size as f64 / (size + pad) as f64) + 0.5).floor() as usize;
                 let side = side.clamp(1, short);
                 let region = ((w - side) / 2, (h - side) / 2, side, side);
-                Some(CropPlan::new((w, h), region, (size, size), (0, 0), size, filter))
+                Some(CropPlan::new(
+                    (w, h),
+                    region,
+                    (size, size),
+                    (0, 0),
+                    size,
+                    filter,
+                ))
             }
         }
     }
@@ -210,13 +262,19 @@ impl Preprocessing {
     /// `lut()[c * 256 + v]` is what [`Self::normalize`] makes of value `v` in channel `c`
     /// (the page's GPU preprocessing looks values up here, so it rounds the same).
     pub fn lut(&self) -> Vec<f32> {
-        (0..3).flat_map(|c| (0..256).map(move |v| (v as f32 - self.mean[c]) / self.std[c])).collect()
+        (0..3)
+            .flat_map(|c| (0..256).map(move |v| (v as f32 - self.mean[c]) / self.std[c]))
+            .collect()
     }
 
     /// Normalises a `size × size` crop into a CHW `f32` buffer `[3, size, size]`.
     pub fn normalize(&self, crop: &RgbImage) -> Result<Vec<f32>, PreprocessError> {
         if crop.width != self.size || crop.height != self.size {
-            return Err(PreprocessError::WrongSize { expected: self.size, width: crop.width, height: crop.height });
+            return Err(PreprocessError::WrongSize {
+                expected: self.size,
+                width: crop.width,
+                height: crop.height,
+            });
         }
         let plane = self.size * self.size;
         let mut out = vec![0f32; 3 * plane];
@@ -238,17 +296,22 @@ impl Preprocessing {
 
 fn round_half_even(x: f64) -> usize {
     let r = x.round();
-    let r = if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - 1.0 } else { r };
+    let r = if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - 1.0
+    } else {
+        r
+    };
     r as usize
 }
-
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn gradient(w: usize, h: usize) -> RgbImage {
-        let data = (0..w * h).flat_map(|i| [(i % w * 7) as u8, (i / w * 5) as u8, 128]).collect();
+        let data = (0..w * h)
+            .flat_map(|i| [(i % w * 7) as u8, (i / w * 5) as u8, 128])
+            .collect();
         RgbImage::new(w, h, data).unwrap()
     }
 
@@ -268,7 +331,10 @@ mod tests {
     #[test]
     fn crops_have_the_requested_size() {
         let img = gradient(640, 480);
-        for p in [Preprocessing::imagenet(224, 256, Interpolation::Bicubic), Preprocessing::lite(224)] {
+        for p in [
+            Preprocessing::imagenet(224, 256, Interpolation::Bicubic),
+            Preprocessing::lite(224),
+        ] {
             let (input, crop) = p.apply(&img);
             assert_eq!((crop.width, crop.height), (224, 224));
             assert_eq!(input.len(), 3 * 224 * 224);
@@ -282,7 +348,12 @@ mod tests {
     fn normalize_rejects_wrong_sizes_and_applies_mean_std() {
         let p = Preprocessing::lite(2);
         assert!(p.normalize(&gradient(3, 2)).is_err());
-        let img = RgbImage::new(2, 2, vec![255, 127, 0, 255, 127, 0, 255, 127, 0, 255, 127, 0]).unwrap();
+        let img = RgbImage::new(
+            2,
+            2,
+            vec![255, 127, 0, 255, 127, 0, 255, 127, 0, 255, 127, 0],
+        )
+        .unwrap();
         let x = p.normalize(&img).unwrap();
         assert_eq!(&x[..1], &[1.0]);
         assert_eq!(x[4], 0.0);
@@ -304,7 +375,12 @@ mod tests {
                 let short = w.min(h);
                 let side = (((short * size) as f64 / (size + pad) as f64) + 0.5).floor() as usize;
                 let side = side.clamp(1, short);
-                resample(&image.crop((w - side) / 2, (h - side) / 2, side, side), size, size, p.interpolation)
+                resample(
+                    &image.crop((w - side) / 2, (h - side) / 2, side, side),
+                    size,
+                    size,
+                    p.interpolation,
+                )
             }
         }
     }
@@ -313,7 +389,9 @@ mod tests {
         let mut s = seed;
         let data = (0..w * h * 3)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (s >> 56) as u8
             })
             .collect();
@@ -327,10 +405,23 @@ mod tests {
             Preprocessing::imagenet(24, 28, Interpolation::Bilinear),
             Preprocessing::imagenet(24, 24, Interpolation::Bilinear),
             Preprocessing::lite(24),
-            Preprocessing { interpolation: Interpolation::Bilinear, ..Preprocessing::lite(23) },
+            Preprocessing {
+                interpolation: Interpolation::Bilinear,
+                ..Preprocessing::lite(23)
+            },
         ];
         // Shrinking a lot, a little, not at all, enlarging; odd and even sides; both orientations.
-        let sizes = [(200, 90), (90, 200), (31, 29), (28, 28), (24, 24), (25, 41), (13, 7), (7, 13), (28, 97)];
+        let sizes = [
+            (200, 90),
+            (90, 200),
+            (31, 29),
+            (28, 28),
+            (24, 24),
+            (25, 41),
+            (13, 7),
+            (7, 13),
+            (28, 97),
+        ];
         let mut planned = 0;
         for (i, p) in rules.iter().enumerate() {
             for (j, &(w, h)) in sizes.iter().enumerate() {
@@ -343,7 +434,11 @@ mod tests {
                 planned += 1;
                 let (first, end) = plan.row_span();
                 assert!(first < end && end <= h, "{w}×{h}: rows {first}..{end}");
-                assert_eq!(plan.execute(&image), crop_by_resampling(p, &image), "{p:?} on {w}×{h}");
+                assert_eq!(
+                    plan.execute(&image),
+                    crop_by_resampling(p, &image),
+                    "{p:?} on {w}×{h}"
+                );
                 assert_eq!(p.crop(&image), crop_by_resampling(p, &image));
             }
         }
@@ -352,10 +447,15 @@ mod tests {
 
     #[test]
     fn lut_is_what_normalize_computes() {
-        for p in [Preprocessing::imagenet(2, 2, Interpolation::Bilinear), Preprocessing::lite(2)] {
+        for p in [
+            Preprocessing::imagenet(2, 2, Interpolation::Bilinear),
+            Preprocessing::lite(2),
+        ] {
             let lut = p.lut();
             for v in 0..=255u8 {
-                let x = p.normalize(&RgbImage::new(2, 2, vec![v; 12]).unwrap()).unwrap();
+                let x = p
+                    .normalize(&RgbImage::new(2, 2, vec![v; 12]).unwrap())
+                    .unwrap();
                 for c in 0..3 {
                     assert_eq!(x[c * 4].to_bits(), lut[c * 256 + v as usize].to_bits());
                 }

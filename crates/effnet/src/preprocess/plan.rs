@@ -25,18 +25,40 @@ pub struct PaddedTaps {
 impl PaddedTaps {
     /// Taps resampling `in_size` to `out_size`, keeping outputs `first..first + count` and
     /// shifting source indices by `offset`.
-    fn new(in_size: usize, out_size: usize, filter: Interpolation, first: usize, count: usize, offset: usize) -> Self {
+    fn new(
+        in_size: usize,
+        out_size: usize,
+        filter: Interpolation,
+        first: usize,
+        count: usize,
+        offset: usize,
+    ) -> Self {
         let all = taps(in_size, out_size, filter);
         let kept = &all[first..first + count];
-        let n = kept.iter().map(|t| t.weights.len()).max().unwrap_or(0).max(1);
+        let n = kept
+            .iter()
+            .map(|t| t.weights.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let mut starts = Vec::with_capacity(count);
         let mut weights = vec![0; count * n];
         for (i, t) in kept.iter().enumerate() {
             starts.push((offset + t.start) as u32);
             weights[i * n..i * n + t.weights.len()].copy_from_slice(&t.weights);
         }
-        let limit = offset + kept.iter().map(|t| t.start + t.weights.len()).max().unwrap_or(1);
-        Self { starts, weights, taps: n, limit }
+        let limit = offset
+            + kept
+                .iter()
+                .map(|t| t.start + t.weights.len())
+                .max()
+                .unwrap_or(1);
+        Self {
+            starts,
+            weights,
+            taps: n,
+            limit,
+        }
     }
 
     /// Source index of output `i`'s tap `k`.
@@ -46,7 +68,10 @@ impl PaddedTaps {
 
     /// The source indices this pass reads: `[first, end)`.
     pub fn span(&self) -> (usize, usize) {
-        (self.starts.iter().copied().min().unwrap_or(0) as usize, self.limit)
+        (
+            self.starts.iter().copied().min().unwrap_or(0) as usize,
+            self.limit,
+        )
     }
 
     fn weight(&self, i: usize, k: usize) -> i64 {
@@ -94,7 +119,11 @@ impl CropPlan {
 
     /// Runs both passes on the CPU. `image` must be `source_width × source_height`.
     pub fn execute(&self, image: &RgbImage) -> RgbImage {
-        assert_eq!((image.width, image.height), (self.source_width, self.source_height), "plan made for another size");
+        assert_eq!(
+            (image.width, image.height),
+            (self.source_width, self.source_height),
+            "plan made for another size"
+        );
         let size = self.size;
         let (first, end) = self.row_span();
         // Horizontal pass over the rows the vertical one reads: (end − first) × size pixels.
@@ -117,11 +146,16 @@ impl CropPlan {
             for x in 0..size * 3 {
                 let mut acc = ROUNDING as i64;
                 for k in 0..self.rows.taps {
-                    acc += mid[(self.rows.index(y, k) - first) * size * 3 + x] as i64 * self.rows.weight(y, k);
+                    acc += mid[(self.rows.index(y, k) - first) * size * 3 + x] as i64
+                        * self.rows.weight(y, k);
                 }
                 data[y * size * 3 + x] = clip8(acc);
             }
         }
-        RgbImage { width: size, height: size, data }
+        RgbImage {
+            width: size,
+            height: size,
+            data,
+        }
     }
 }

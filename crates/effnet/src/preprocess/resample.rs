@@ -33,10 +33,17 @@ pub(crate) fn taps(in_size: usize, out_size: usize, filter: Interpolation) -> Ve
                 .map(|w| {
                     let w = if total != 0.0 { w / total } else { *w };
                     let fixed = w * (1u32 << PRECISION_BITS) as f64;
-                    (if fixed < 0.0 { fixed - 0.5 } else { fixed + 0.5 }) as i32
+                    (if fixed < 0.0 {
+                        fixed - 0.5
+                    } else {
+                        fixed + 0.5
+                    }) as i32
                 })
                 .collect();
-            Taps { start: xmin, weights }
+            Taps {
+                start: xmin,
+                weights,
+            }
         })
         .collect()
 }
@@ -63,7 +70,11 @@ pub fn resample(image: &RgbImage, out_w: usize, out_h: usize, filter: Interpolat
                 }
             }
         }
-        img = RgbImage { width: out_w, height: img.height, data };
+        img = RgbImage {
+            width: out_w,
+            height: img.height,
+            data,
+        };
     }
     if out_h != img.height {
         let taps = taps(img.height, out_h, filter);
@@ -78,7 +89,11 @@ pub fn resample(image: &RgbImage, out_w: usize, out_h: usize, filter: Interpolat
                 data[y * w * 3 + x] = clip8(acc);
             }
         }
-        img = RgbImage { width: w, height: out_h, data };
+        img = RgbImage {
+            width: w,
+            height: out_h,
+            data,
+        };
     }
     img
 }

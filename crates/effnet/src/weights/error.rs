@@ -8,7 +8,11 @@ pub enum WeightsError {
     /// A key that belongs to none of the supported namings.
     UnknownKeys { source: String, keys: Vec<String> },
     /// The tensors do not fit the network.
-    Mismatch { missing: Vec<String>, unexpected: Vec<String>, errors: Vec<String> },
+    Mismatch {
+        missing: Vec<String>,
+        unexpected: Vec<String>,
+        errors: Vec<String>,
+    },
     /// The file is not for the network it was asked to fill.
     WrongVariant { expected: String, found: String },
     /// sha256 differs from the manifest.
@@ -17,7 +21,12 @@ pub enum WeightsError {
 
 fn list(items: &[String]) -> String {
     const SHOWN: usize = 6;
-    let mut s = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > SHOWN {
         s.push_str(&format!(", … ({} more)", items.len() - SHOWN));
     }
@@ -34,13 +43,27 @@ impl fmt::Display for WeightsError {
                 keys.len(),
                 list(keys)
             ),
-            Self::Mismatch { missing, unexpected, errors } => {
+            Self::Mismatch {
+                missing,
+                unexpected,
+                errors,
+            } => {
                 write!(f, "the weights do not fit this network")?;
                 if !missing.is_empty() {
-                    write!(f, "; {} tensor(s) missing: {}", missing.len(), list(missing))?;
+                    write!(
+                        f,
+                        "; {} tensor(s) missing: {}",
+                        missing.len(),
+                        list(missing)
+                    )?;
                 }
                 if !unexpected.is_empty() {
-                    write!(f, "; {} unexpected tensor(s): {}", unexpected.len(), list(unexpected))?;
+                    write!(
+                        f,
+                        "; {} unexpected tensor(s): {}",
+                        unexpected.len(),
+                        list(unexpected)
+                    )?;
                 }
                 if !errors.is_empty() {
                     write!(f, "; {} wrong: {}", errors.len(), list(errors))?;

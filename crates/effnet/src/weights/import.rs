@@ -6,7 +6,9 @@ use std::path::Path;
 
 use burn::tensor::{DType, Device};
 use burn_store::burn_pack::Tensor as PackTensor;
-use burn_store::{FloatCastAdapter, ModuleAdapter, ModuleStore, PyTorchToBurnAdapter, PytorchStore};
+use burn_store::{
+    FloatCastAdapter, ModuleAdapter, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
+};
 
 use super::{Source, WeightsError};
 use crate::config::EfficientNetConfig;
@@ -15,7 +17,10 @@ use crate::model::EfficientNet;
 /// All tensors of a checkpoint by key. State dicts saved whole or under `state_dict`/`model`.
 pub fn read_checkpoint(path: &Path) -> Result<BTreeMap<String, PackTensor>, WeightsError> {
     if !path.is_file() {
-        return Err(WeightsError::Unreadable(format!("{} is not a file", path.display())));
+        return Err(WeightsError::Unreadable(format!(
+            "{} is not a file",
+            path.display()
+        )));
     }
     let mut last_error = String::new();
     for top in [None, Some("state_dict"), Some("model")] {
@@ -30,20 +35,33 @@ pub fn read_checkpoint(path: &Path) -> Result<BTreeMap<String, PackTensor>, Weig
             Err(_) => {}
         }
     }
-    Err(WeightsError::Unreadable(format!("{} is not a PyTorch checkpoint: {last_error}", path.display())))
+    Err(WeightsError::Unreadable(format!(
+        "{} is not a PyTorch checkpoint: {last_error}",
+        path.display()
+    )))
 }
 
 /// Which naming a checkpoint uses, from `requested` or else from its keys.
-pub fn source_of(tensors: &BTreeMap<String, PackTensor>, requested: Option<Source>) -> Result<Source, WeightsError> {
-    requested.or_else(|| Source::detect(tensors.keys().map(String::as_str))).ok_or_else(|| {
-        WeightsError::Unreadable("the key naming is none of seed, torchvision, timm, lukemelas: pass --source".into())
-    })
+pub fn source_of(
+    tensors: &BTreeMap<String, PackTensor>,
+    requested: Option<Source>,
+) -> Result<Source, WeightsError> {
+    requested
+        .or_else(|| Source::detect(tensors.keys().map(String::as_str)))
+        .ok_or_else(|| {
+            WeightsError::Unreadable(
+                "the key naming is none of seed, torchvision, timm, lukemelas: pass --source"
+                    .into(),
+            )
+        })
 }
 
 /// Number of classes of the checkpoint's classifier, if it has one where `source` puts it.
 pub fn num_classes(tensors: &BTreeMap<String, PackTensor>, source: Source) -> Option<usize> {
     let key = match source {
-        Source::Seed => ["classifier.1.weight", "classifier.0.weight"].into_iter().find(|k| tensors.contains_key(*k))?,
+        Source::Seed => ["classifier.1.weight", "classifier.0.weight"]
+            .into_iter()
+            .find(|k| tensors.contains_key(*k))?,
         Source::Torchvision => "classifier.1.weight",
         Source::Timm | Source::TimmTf => "classifier.weight",
         Source::Lukemelas => "_fc.weight",
@@ -73,7 +91,10 @@ pub fn rename(
     if unknown.is_empty() {
         Ok(out)
     } else {
-        Err(WeightsError::UnknownKeys { source: source.name().into(), keys: unknown })
+        Err(WeightsError::UnknownKeys {
+            source: source.name().into(),
+            keys: unknown,
+        })
     }
 }
 
@@ -88,7 +109,8 @@ pub fn load_pytorch(
     let source = source_of(&tensors, source)?;
     let tensors = rename(tensors, source, config)?;
     let mut model = config.init(device);
-    let adapter: Box<dyn ModuleAdapter> = Box::new(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)));
+    let adapter: Box<dyn ModuleAdapter> =
+        Box::new(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)));
     super::apply(&mut model, tensors, adapter)?;
     Ok(model)
 }

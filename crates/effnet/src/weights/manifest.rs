@@ -37,7 +37,10 @@ pub struct ManifestEntry {
 
 impl Default for Manifest {
     fn default() -> Self {
-        Self { version: 1, weights: Vec::new() }
+        Self {
+            version: 1,
+            weights: Vec::new(),
+        }
     }
 }
 
@@ -64,7 +67,10 @@ impl Manifest {
 
 /// Lower-case hex sha256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl ManifestEntry {
@@ -74,7 +80,10 @@ impl ManifestEntry {
         if found == self.sha256 {
             Ok(())
         } else {
-            Err(WeightsError::Checksum { expected: self.sha256.clone(), found })
+            Err(WeightsError::Checksum {
+                expected: self.sha256.clone(),
+                found,
+            })
         }
     }
 }

@@ -27,19 +27,35 @@ pub fn apply(
     adapter: Box<dyn ModuleAdapter>,
 ) -> Result<(), WeightsError> {
     let result = model.apply(tensors, None, Some(adapter), false);
-    let missing: Vec<String> = result.missing.iter().map(|(path, _)| path.clone()).collect();
+    let missing: Vec<String> = result
+        .missing
+        .iter()
+        .map(|(path, _)| path.clone())
+        .collect();
     let errors: Vec<String> = result.errors.iter().map(describe_error).collect();
     if missing.is_empty() && result.unused.is_empty() && errors.is_empty() {
         Ok(())
     } else {
-        Err(WeightsError::Mismatch { missing, unexpected: result.unused.clone(), errors })
+        Err(WeightsError::Mismatch {
+            missing,
+            unexpected: result.unused.clone(),
+            errors,
+        })
     }
 }
 
 fn describe_error(error: &ApplyError) -> String {
     match error {
-        ApplyError::ShapeMismatch { path, expected, found } => {
-            format!("{path} is {:?} but the network needs {:?}", found.iter().collect::<Vec<_>>(), expected.iter().collect::<Vec<_>>())
+        ApplyError::ShapeMismatch {
+            path,
+            expected,
+            found,
+        } => {
+            format!(
+                "{path} is {:?} but the network needs {:?}",
+                found.iter().collect::<Vec<_>>(),
+                expected.iter().collect::<Vec<_>>()
+            )
         }
         other => other.to_string(),
     }

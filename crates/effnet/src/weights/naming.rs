@@ -26,7 +26,13 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [Source::Seed, Source::Torchvision, Source::Timm, Source::TimmTf, Source::Lukemelas];
+    pub const ALL: [Source; 5] = [
+        Source::Seed,
+        Source::Torchvision,
+        Source::Timm,
+        Source::TimmTf,
+        Source::Lukemelas,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -39,7 +45,9 @@ impl Source {
     }
 
     pub fn parse(name: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.name() == name.trim().to_ascii_lowercase())
+        Source::ALL
+            .into_iter()
+            .find(|s| s.name() == name.trim().to_ascii_lowercase())
     }
 
     /// Guesses the naming from a checkpoint's keys (timm and timm-tf share keys: timm is returned).
@@ -81,7 +89,11 @@ impl Source {
     }
 
     /// The evaluation preprocessing that goes with weights from this source.
-    pub fn preprocessing(self, config: &EfficientNetConfig, variant: Option<Variant>) -> Preprocessing {
+    pub fn preprocessing(
+        self,
+        config: &EfficientNetConfig,
+        variant: Option<Variant>,
+    ) -> Preprocessing {
         let res = config.resolution;
         let scaled = (res as f64 / 0.875).floor() as usize;
         match (self, config.family) {
@@ -138,7 +150,9 @@ fn conv_bn(index: &str, leaf: &str) -> Option<String> {
 }
 
 fn block_index(blocks: &[BlockSpec], stage: usize, j: usize) -> Option<usize> {
-    blocks.iter().position(|b| b.stage == stage && b.index_in_stage == j)
+    blocks
+        .iter()
+        .position(|b| b.stage == stage && b.index_in_stage == j)
 }
 
 /// Splits `prefix.rest` on the first dot.
@@ -196,7 +210,11 @@ fn torchvision(key: &str, blocks: &[BlockSpec]) -> Option<String> {
     let stage: usize = stage.parse().ok()?;
     if stage == 0 || stage == 8 {
         let (i, leaf) = head(rest);
-        return Some(format!("{}.{}", if stage == 0 { "stem" } else { "head" }, conv_bn(i, leaf)?));
+        return Some(format!(
+            "{}.{}",
+            if stage == 0 { "stem" } else { "head" },
+            conv_bn(i, leaf)?
+        ));
     }
     let (j, rest) = head(rest);
     let b = block_index(blocks, stage, j.parse().ok()?)?;
@@ -297,48 +315,96 @@ mod tests {
     fn presets_are_fed_like_their_usual_weights() {
         assert_eq!(Source::usual_for(Variant::B3), Source::Torchvision);
         assert_eq!(Source::usual_for(Variant::Lite4), Source::Lukemelas);
-        assert_eq!(Source::preset_preprocessing(Variant::B0), Preprocessing::imagenet(224, 256, Interpolation::Bicubic));
-        assert_eq!(Source::preset_preprocessing(Variant::B1).interpolation, Interpolation::Bilinear);
-        assert_eq!(Source::preset_preprocessing(Variant::Lite3), Preprocessing::lite(280));
+        assert_eq!(
+            Source::preset_preprocessing(Variant::B0),
+            Preprocessing::imagenet(224, 256, Interpolation::Bicubic)
+        );
+        assert_eq!(
+            Source::preset_preprocessing(Variant::B1).interpolation,
+            Interpolation::Bilinear
+        );
+        assert_eq!(
+            Source::preset_preprocessing(Variant::Lite3),
+            Preprocessing::lite(280)
+        );
     }
 
     fn map(source: Source, key: &str) -> Option<String> {
-        source.canonical(key, &Variant::B0.config().blocks()).unwrap()
+        source
+            .canonical(key, &Variant::B0.config().blocks())
+            .unwrap()
     }
 
     #[test]
     fn the_same_parameter_in_every_naming() {
         let expected = Some("blocks.1.depthwise.conv.weight".to_string());
-        assert_eq!(map(Source::Seed, "features.2a.block.dwconv.0.weight"), expected);
-        assert_eq!(map(Source::Torchvision, "features.2.0.block.1.0.weight"), expected);
+        assert_eq!(
+            map(Source::Seed, "features.2a.block.dwconv.0.weight"),
+            expected
+        );
+        assert_eq!(
+            map(Source::Torchvision, "features.2.0.block.1.0.weight"),
+            expected
+        );
         assert_eq!(map(Source::Timm, "blocks.1.0.conv_dw.weight"), expected);
-        assert_eq!(map(Source::Lukemelas, "_blocks.1._depthwise_conv.weight"), expected);
+        assert_eq!(
+            map(Source::Lukemelas, "_blocks.1._depthwise_conv.weight"),
+            expected
+        );
     }
 
     #[test]
     fn blocks_without_expansion_shift_their_layers() {
         let expected = Some("blocks.0.project.bn.running_var".to_string());
-        assert_eq!(map(Source::Torchvision, "features.1.0.block.2.1.running_var"), expected);
+        assert_eq!(
+            map(Source::Torchvision, "features.1.0.block.2.1.running_var"),
+            expected
+        );
         assert_eq!(map(Source::Timm, "blocks.0.0.bn2.running_var"), expected);
-        assert_eq!(map(Source::Seed, "features.1a.block.project_conv.1.running_var"), expected);
-        assert_eq!(map(Source::Timm, "blocks.0.0.conv_pw.weight"), Some("blocks.0.project.conv.weight".into()));
+        assert_eq!(
+            map(Source::Seed, "features.1a.block.project_conv.1.running_var"),
+            expected
+        );
+        assert_eq!(
+            map(Source::Timm, "blocks.0.0.conv_pw.weight"),
+            Some("blocks.0.project.conv.weight".into())
+        );
     }
 
     #[test]
     fn stem_head_classifier_and_ignored_keys() {
-        assert_eq!(map(Source::Seed, "features.top.1.weight"), Some("head.bn.weight".into()));
-        assert_eq!(map(Source::Torchvision, "features.8.0.weight"), Some("head.conv.weight".into()));
-        assert_eq!(map(Source::Lukemelas, "_fc.bias"), Some("classifier.bias".into()));
+        assert_eq!(
+            map(Source::Seed, "features.top.1.weight"),
+            Some("head.bn.weight".into())
+        );
+        assert_eq!(
+            map(Source::Torchvision, "features.8.0.weight"),
+            Some("head.conv.weight".into())
+        );
+        assert_eq!(
+            map(Source::Lukemelas, "_fc.bias"),
+            Some("classifier.bias".into())
+        );
         assert_eq!(map(Source::Timm, "bn1.num_batches_tracked"), None);
         let blocks = Variant::B0.config().blocks();
-        assert!(Source::Seed.canonical("features.9z.block.dwconv.0.weight", &blocks).is_err());
+        assert!(
+            Source::Seed
+                .canonical("features.9z.block.dwconv.0.weight", &blocks)
+                .is_err()
+        );
         assert!(Source::Timm.canonical("fc.weight", &blocks).is_err());
     }
 
     #[test]
     fn detect_naming_from_keys() {
-        assert_eq!(Source::detect(["x", "_conv_stem.weight"]), Some(Source::Lukemelas));
-        assert_eq!(Source::detect(["features.0.0.weight"]), Some(Source::Torchvision));
+        assert_eq!(
+            Source::detect(["x", "_conv_stem.weight"]),
+            Some(Source::Lukemelas)
+        );
+        assert_eq!(
+            Source::detect(["features.0.0.weight"]),
+            Some(Source::Torchvision)
+        );
         assert_eq!(Source::detect(["nothing"]), None);
         assert_eq!(Source::parse("timm-tf"), Some(Source::TimmTf));
     }

@@ -46,7 +46,9 @@ fn keeps_f32(name: &str) -> bool {
 }
 
 fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 /// Serialises `model` (built from `config`) into the web format, with the evaluation
@@ -60,9 +62,14 @@ pub fn encode(
     let mut header = serde_json::Map::new();
     let mut data = Vec::new();
     for tensor in model.collect(None, None, false) {
-        let bytes = tensor.to_bytes().map_err(|e| WeightsError::Unreadable(format!("{}: {e:?}", tensor.name)))?;
+        let bytes = tensor
+            .to_bytes()
+            .map_err(|e| WeightsError::Unreadable(format!("{}: {e:?}", tensor.name)))?;
         if tensor.dtype != DType::F32 {
-            return Err(WeightsError::Unreadable(format!("{} is {:?}, expected f32", tensor.name, tensor.dtype)));
+            return Err(WeightsError::Unreadable(format!(
+                "{} is {:?}, expected f32",
+                tensor.name, tensor.dtype
+            )));
         }
         let half = precision == Precision::F16 && !keeps_f32(&tensor.name);
         let start = data.len();
@@ -78,7 +85,8 @@ pub fn encode(
         });
         header.insert(tensor.name.clone(), entry);
     }
-    let config_json = serde_json::to_string(config).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    let config_json =
+        serde_json::to_string(config).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
     let mut meta = serde_json::json!({ "format": FORMAT, "config": config_json });
     if let Some(p) = preprocessing {
         let p = serde_json::to_string(p).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
@@ -113,11 +121,15 @@ fn split(bytes: &[u8]) -> Result<(BTreeMap<String, Value>, Value, &[u8]), Weight
         return Err(bad("too short"));
     }
     let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
-    let header = bytes.get(8..8usize.saturating_add(n)).ok_or_else(|| bad("truncated header"))?;
+    let header = bytes
+        .get(8..8usize.saturating_add(n))
+        .ok_or_else(|| bad("truncated header"))?;
     let data = &bytes[8 + n..];
     let mut header: BTreeMap<String, Value> =
         serde_json::from_slice(header).map_err(|_| bad("header is not JSON"))?;
-    let meta = header.remove("__metadata__").ok_or_else(|| bad("no metadata"))?;
+    let meta = header
+        .remove("__metadata__")
+        .ok_or_else(|| bad("no metadata"))?;
     if meta.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(bad("unknown format"));
     }
@@ -130,7 +142,9 @@ pub fn preprocessing(bytes: &[u8]) -> Result<Option<Preprocessing>, WeightsError
     let (_, meta, _) = split(bytes)?;
     match meta.get("preprocessing").and_then(Value::as_str) {
         None => Ok(None),
-        Some(json) => serde_json::from_str(json).map(Some).map_err(|_| bad("malformed preprocessing")),
+        Some(json) => serde_json::from_str(json)
+            .map(Some)
+            .map_err(|_| bad("malformed preprocessing")),
     }
 }
 
@@ -144,9 +158,13 @@ pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), Wei
         .ok_or_else(|| bad("no network configuration"))?;
     let mut tensors = Vec::with_capacity(header.len());
     for (name, entry) in header {
-        let entry: Entry = serde_json::from_value(entry).map_err(|_| bad("malformed tensor entry"))?;
+        let entry: Entry =
+            serde_json::from_value(entry).map_err(|_| bad("malformed tensor entry"))?;
         let [start, end] = entry.data_offsets;
-        let raw = data.get(start..end).filter(|_| start <= end).ok_or_else(|| bad("truncated data"))?;
+        let raw = data
+            .get(start..end)
+            .filter(|_| start <= end)
+            .ok_or_else(|| bad("truncated data"))?;
         let count: usize = entry.shape.iter().product();
         let values: Vec<u8> = match entry.dtype.as_str() {
             "F32" if raw.len() == count * 4 => raw.to_vec(),
@@ -156,14 +174,24 @@ pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), Wei
                 .collect(),
             _ => return Err(bad(&format!("tensor {name} has a wrong size or type"))),
         };
-        tensors.push(PackTensor::new(name, DType::F32, entry.shape, None, Bytes::from_bytes_vec(values)));
+        tensors.push(PackTensor::new(
+            name,
+            DType::F32,
+            entry.shape,
+            None,
+            Bytes::from_bytes_vec(values),
+        ));
     }
     Ok((config, tensors))
 }
 
 /// Builds the network a web-format file describes and fills it. With `expected`, the file must
 /// be for that configuration name (`lite0`, `b3`, …).
-pub fn load(bytes: &[u8], expected: Option<&str>, device: &Device) -> Result<(EfficientNetConfig, EfficientNet), WeightsError> {
+pub fn load(
+    bytes: &[u8],
+    expected: Option<&str>,
+    device: &Device,
+) -> Result<(EfficientNetConfig, EfficientNet), WeightsError> {
     let (config, tensors) = decode(bytes)?;
     build(config, tensors, expected, device)
 }
@@ -178,7 +206,10 @@ pub fn build(
     if let Some(expected) = expected
         && expected != config.name
     {
-        return Err(WeightsError::WrongVariant { expected: expected.to_string(), found: config.name.clone() });
+        return Err(WeightsError::WrongVariant {
+            expected: expected.to_string(),
+            found: config.name.clone(),
+        });
     }
     // A file written from a folded network has convolution biases and no batch norms.
     let folded = tensors.iter().any(|t| t.name == "stem.conv.bias");

