@@ -86,6 +86,40 @@ test("the site under a sub-path: precompressed, its headers, no 404, Lite0 class
   }
 });
 
+test("never blank: on a slow connection the frame and the wasm's download progress show until the app starts", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    // 8 Mbit/s: the 2 MB of brotli'd wasm take ~2 s.
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 40, downloadThroughput: 1e6, uploadThroughput: 1e6 });
+    const seen = [];
+    const t0 = Date.now();
+    await page.goto(server.url, { waitUntil: "commit" });
+    while (Date.now() - t0 < 60000) {
+      const now = await page.evaluate(() => ({
+        frame: document.querySelector("[data-testid=boot] h1")?.textContent ?? null,
+        status: document.getElementById("boot-status")?.textContent ?? null,
+        progress: document.getElementById("boot-progress")?.value ?? null,
+        max: document.getElementById("boot-progress")?.max ?? null,
+        app: !!document.querySelector("[data-testid=status]"),
+      })).catch(() => null);
+      if (now) seen.push(now);
+      if (now?.app) break;
+      await page.waitForTimeout(100);
+    }
+    const loading = seen.filter((x) => x.frame && /^Loading the app… [\d.]+ of [\d.]+ MB$/.test(x.status ?? ""));
+    assert.ok(loading.length >= 3, `download progress shown ${loading.length} times: ${JSON.stringify(seen.slice(0, 5))}`);
+    assert.ok(loading.some((x) => x.progress > 0 && x.progress < x.max), "the progress bar moves");
+    assert.ok(seen.at(-1)?.app, "the app started");
+    assert.equal(await page.locator("[data-testid=boot]").count(), 0, "the frame is gone once the app runs");
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
 test("offline after the first visit: the page and a stored variant work, a new variant says it needs the network", async () => {
   const server = await serve();
   const context = await launch({ webgpu: false });
