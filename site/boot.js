@@ -2,9 +2,9 @@
 // frame of index.html), runs the app, then registers the service worker that keeps the site
 // available offline. Out of line, so the site runs under `script-src 'self'` (no inline script).
 //
-// The names come from index.html's meta tags (trunk writes effnet-js / effnet-wasm;
-// site/finish.mjs adds effnet-wasm-bytes, the wasm's size, and effnet-build, the build's id,
-// which switches the service worker on: development builds run without one).
+// The names come from index.html's meta tags (effnet-js / effnet-wasm, hashed by
+// site/finish.mjs, which also adds effnet-wasm-bytes, the wasm's size, and effnet-build, the
+// build's id, which switches the service worker on: a page without it runs without one).
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 const status = document.getElementById("boot-status");

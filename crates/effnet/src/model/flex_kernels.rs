@@ -133,14 +133,13 @@ fn activation(x: Tensor<4>, act: Activation) -> Result<Tensor<4>, Tensor<4>> {
 /// [`super::DepthwiseKernel`] on Flex (3×3 and 5×5 kernels, strides 1 and 2: what EfficientNet
 /// uses; anything else declines).
 fn depthwise(x: Tensor<4>, call: &DepthwiseCall) -> Result<Tensor<4>, Tensor<4>> {
-    let plane: fn(&mut [f32], &[f32], &[f32], &mut Vec<f32>, &Geometry) =
-        match (call.kernel, call.stride) {
-            (3, 1) => plane::<3, 1>,
-            (3, 2) => plane::<3, 2>,
-            (5, 1) => plane::<5, 1>,
-            (5, 2) => plane::<5, 2>,
-            _ => return Err(x),
-        };
+    let plane: PlaneFn = match (call.kernel, call.stride) {
+        (3, 1) => plane::<3, 1>,
+        (3, 2) => plane::<3, 2>,
+        (5, 1) => plane::<5, 1>,
+        (5, 2) => plane::<5, 2>,
+        _ => return Err(x),
+    };
     let [n, c, h, w] = x.dims();
     let (Ok(weight), Ok(bias)) = (flex_f32(call.weight.clone()), flex_f32(call.bias.clone()))
     else {
@@ -193,6 +192,9 @@ struct Geometry {
     padded_w: usize,
 }
 
+/// One channel's depthwise convolution: output (holding the bias), input, taps, padding scratch.
+type PlaneFn = fn(&mut [f32], &[f32], &[f32], &mut [f32], &Geometry);
+
 /// Output values computed together, in registers.
 const LANES: usize = 8;
 
@@ -203,7 +205,7 @@ fn plane<const K: usize, const S: usize>(
     out: &mut [f32],
     input: &[f32],
     taps: &[f32],
-    padded: &mut Vec<f32>,
+    padded: &mut [f32],
     g: &Geometry,
 ) {
     plane_wide::<K, S>(out, input, taps, padded, g)
@@ -211,7 +213,7 @@ fn plane<const K: usize, const S: usize>(
 
 wide! {
     /// [`plane`] at the widest vectors the CPU has.
-    fn plane_wide<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut Vec<f32>, g: &Geometry) => plane_body
+    fn plane_wide<const K: usize, const S: usize>(out: &mut [f32], input: &[f32], taps: &[f32], padded: &mut [f32], g: &Geometry) => plane_body
 }
 
 #[inline(always)]
@@ -219,7 +221,7 @@ fn plane_body<const K: usize, const S: usize>(
     out: &mut [f32],
     input: &[f32],
     taps: &[f32],
-    padded: &mut Vec<f32>,
+    padded: &mut [f32],
     g: &Geometry,
 ) {
     padded.fill(0.0);

@@ -115,8 +115,11 @@ fn bad(why: &str) -> WeightsError {
     WeightsError::Unreadable(format!("not an EfficientNet web weights file ({why})"))
 }
 
+/// A web file taken apart: the header's tensor entries, its metadata, the data after the header.
+type Parts<'a> = (BTreeMap<String, Value>, Value, &'a [u8]);
+
 /// The header's tensor entries, its metadata, and the data after the header.
-fn split(bytes: &[u8]) -> Result<(BTreeMap<String, Value>, Value, &[u8]), WeightsError> {
+fn split(bytes: &[u8]) -> Result<Parts<'_>, WeightsError> {
     if bytes.len() < 8 {
         return Err(bad("too short"));
     }
