@@ -49,11 +49,16 @@ pub struct Decoded {
     pub downscaled: bool,
 }
 
-fn bitmap_options() -> ImageBitmapOptions {
+fn bitmap_options(resize: Option<(u32, u32)>) -> ImageBitmapOptions {
     let options = ImageBitmapOptions::new();
     // The pixels as stored in the file, as Pillow reads them.
     options.set_color_space_conversion(ColorSpaceConversion::None);
     options.set_premultiply_alpha(PremultiplyAlpha::None);
+    if let Some((w, h)) = resize {
+        options.set_resize_width(w);
+        options.set_resize_height(h);
+        options.set_resize_quality(ResizeQuality::High);
+    }
     options
 }
 
@@ -195,15 +200,10 @@ async fn browser_bitmap(
     header: Option<Header>,
 ) -> Result<(ImageBitmap, (u32, u32), bool), String> {
     let window = js::window();
-    let options = bitmap_options();
     let planned = header
         .and_then(|h| h.size)
         .and_then(|(w, h)| target_size(w, h));
-    if let Some((nw, nh)) = planned {
-        options.set_resize_width(nw);
-        options.set_resize_height(nh);
-        options.set_resize_quality(ResizeQuality::High);
-    }
+    let options = bitmap_options(planned);
     let promise = window
         .create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options)
         .map_err(|e| js::error_text(&e))?;
@@ -220,13 +220,10 @@ async fn browser_bitmap(
         let original = header.and_then(|h| h.size).unwrap_or((w, h));
         return Ok((bitmap, original, true));
     }
-    let Some((nw, nh)) = target_size(w, h) else {
+    let Some(reduced) = target_size(w, h) else {
         return Ok((bitmap, (w, h), false));
     };
-    let options = bitmap_options();
-    options.set_resize_width(nw);
-    options.set_resize_height(nh);
-    options.set_resize_quality(ResizeQuality::High);
+    let options = bitmap_options(Some(reduced));
     let promise = window
         .create_image_bitmap_with_image_bitmap_and_image_bitmap_options(&bitmap, &options)
         .map_err(|e| js::error_text(&e))?;

@@ -66,14 +66,19 @@ async fn fetch(url: &str, no_cache: bool) -> Result<Response, String> {
     }
     let response = JsFuture::from(js::window().fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|e| {
-            if js::window().navigator().on_line() {
-                format!("cannot fetch {url}: {}", js::error_text(&e))
-            } else {
-                format!("{url} is not stored in this browser and the network is unreachable (offline): connect to download it")
-            }
-        })?;
+        .map_err(|e| fetch_failed(url, &e))?;
     Ok(response.unchecked_into())
+}
+
+/// The message for a request that failed before any response: offline, or why not.
+fn fetch_failed(url: &str, error: &JsValue) -> String {
+    if js::window().navigator().on_line() {
+        format!("cannot fetch {url}: {}", js::error_text(error))
+    } else {
+        format!(
+            "{url} is not stored in this browser and the network is unreachable (offline): connect to download it"
+        )
+    }
 }
 
 /// Reads `static/weights/manifest.json`.
@@ -264,27 +269,15 @@ pub async fn fetch_weights(
             STALL_MS / 1000
         )
     };
-    let response: Response = match within(
-        js::window().fetch_with_str_and_init(&url, &init),
-        STALL_MS,
-    )
-    .await
-    {
-        Waited::Done(r) => r.unchecked_into(),
-        Waited::TimedOut => {
-            abort(&controller);
-            return Err(stalled());
-        }
-        Waited::Failed(e) => {
-            return Err(if js::window().navigator().on_line() {
-                format!("cannot fetch {url}: {}", js::error_text(&e))
-            } else {
-                format!(
-                    "{url} is not stored in this browser and the network is unreachable (offline): connect to download it"
-                )
-            });
-        }
-    };
+    let response: Response =
+        match within(js::window().fetch_with_str_and_init(&url, &init), STALL_MS).await {
+            Waited::Done(r) => r.unchecked_into(),
+            Waited::TimedOut => {
+                abort(&controller);
+                return Err(stalled());
+            }
+            Waited::Failed(e) => return Err(fetch_failed(&url, &e)),
+        };
     if response.status() == 404 {
         return Err(format!(
             "the weights file {url} is missing on the server (HTTP 404); the manifest lists it, so the site is incomplete"

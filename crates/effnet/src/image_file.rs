@@ -7,14 +7,6 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::preprocess::RgbImage;
 
-/// Width and height from an image's header, without decoding it.
-pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    let format = image::guess_format(bytes).ok()?;
-    ImageReader::with_format(std::io::Cursor::new(bytes), format)
-        .into_dimensions()
-        .ok()
-}
-
 /// Decodes an image file into RGB (EXIF orientation applied, alpha dropped), or says plainly
 /// what is wrong with it: empty, not an image, truncated or corrupt, too large.
 pub fn read_image(path: &Path) -> Result<RgbImage, String> {
