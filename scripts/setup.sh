@@ -16,8 +16,11 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "Debian packages"
 # python3-torch/torchvision (CPU, ~124 MB): PyTorch references for the tests; chromium: browser
-# tests; ffmpeg: the fake webcam clip; nodejs/npm: playwright-core; python3-pip: pip download.
-PKGS="python3-torch python3-torchvision python3-pil python3-numpy python3-yaml python3-pip chromium ffmpeg nodejs npm curl"
+# tests; ffmpeg: the fake webcam clip; nodejs/npm: playwright-core; python3-pip: pip download;
+# libturbojpeg0-dev + pkg-config: the CLI decodes JPEGs with libjpeg-turbo, as Pillow does (cargo
+# build needs them); libjpeg-turbo-progs: cjpeg/jpegtran for the JPEG kinds Pillow cannot write
+# (tools/make_jpeg_samples.py).
+PKGS="python3-torch python3-torchvision python3-pil python3-numpy python3-yaml python3-pip chromium ffmpeg nodejs npm curl libturbojpeg0-dev pkg-config libjpeg-turbo-progs"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 # nodejs/npm may come from elsewhere on this machine: only install them when `node`/`npm` are absent.

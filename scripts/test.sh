@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project (README's test command). Needs what scripts/setup.sh installs.
-#   0. rustfmt: the Rust code is formatted (cargo fmt --check).
+#   0. rustfmt: the Rust code is formatted (cargo fmt --check); the page's imports run one way
+#      (tools/check_layers.py); clippy finds nothing in the core crate (native, -D warnings).
 #   1. PyTorch references: parity fixtures (seed, torchvision, timm, lukemelas, Lite) with random
 #      weights, and Lite0's real-weights results on sample photos.
 #   2. The core crate's tests (native, burn's Flex CPU backend).
@@ -12,8 +13,12 @@ FIX=target/fixtures
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "formatting (cargo fmt --check)"
+step "formatting (cargo fmt --check) and the page's layers"
 cargo fmt --all --check
+python3 tools/check_layers.py
+
+step "clippy (core crate, native, all targets, -D warnings)"
+cargo clippy -p effnet --all-targets -- -D warnings
 
 step "python references"
 "$PY" -c 'import torch, torchvision' 2>/dev/null || {
@@ -23,6 +28,7 @@ tools/fetch_python_deps.sh --lite-weights > /dev/null
 seed=$("$PY" tools/gen_fixtures.py --seed-path)
 if [ -n "$seed" ]; then export EFFNET_REQUIRE_SEED=1; fi
 "$PY" tools/gen_fixtures.py "$FIX"
+"$PY" tools/make_jpeg_samples.py "$FIX/jpeg-kinds" > /dev/null
 lite0=$(ls target/weights/efficientnet-lite0-*.pth | head -n1)
 for photo in coffee chelsea; do
   "$PY" tools/lite_reference.py --variant lite0 --weights "$lite0" --image "static/samples/$photo.png" \

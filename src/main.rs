@@ -23,7 +23,6 @@ fn main() {
     // of the page runs.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    app::enable_wasm_simd();
     leptos::mount::mount_to_body(app::App);
 }
 

@@ -7,6 +7,10 @@
 //! - [`preprocess`]: resize, crop and normalise, shared by the CLI and the page.
 //! - [`labels`]: the ImageNet-1k class names; [`predict`]: softmax and top-k.
 //! - [`image_header`]: an image file's format and size from its first bytes, before decoding.
+//! - `cube` (feature `cube`): the CubeCL kernels the page runs on WebGPU (depthwise convolution,
+//!   preprocessing).
+//! - [`session`]: an app's loaded networks, shared loads and its request policy (newer
+//!   supersedes older, a busy model drops webcam frames); [`stats`]: medians of timings.
 
 pub mod config;
 pub mod describe;
@@ -16,12 +20,18 @@ pub mod labels;
 pub mod model;
 pub mod predict;
 pub mod preprocess;
+pub mod session;
+pub mod stats;
 pub mod weights;
 
 #[cfg(feature = "native")]
 pub mod cli;
+#[cfg(feature = "cube")]
+pub mod cube;
 #[cfg(feature = "decode")]
 pub mod image_file;
+#[cfg(all(feature = "libjpeg-turbo", not(target_arch = "wasm32")))]
+mod libjpeg_turbo;
 
 pub use config::{EfficientNetConfig, Family, Padding, Variant};
 pub use model::EfficientNet;

@@ -51,9 +51,8 @@ pub fn run(args: Args) -> Result<(), String> {
             start.elapsed().as_secs_f64() * 1e3
         };
         let cold = time();
-        let mut warm: Vec<f64> = (0..args.runs.max(1)).map(|_| time()).collect();
-        warm.sort_by(f64::total_cmp);
-        let median = warm[warm.len() / 2];
+        let warm: Vec<f64> = (0..args.runs.max(1)).map(|_| time()).collect();
+        let median = crate::stats::median(&warm).unwrap_or(cold);
         if args.json {
             println!(
                 "{}",

@@ -10,7 +10,7 @@ mod plan;
 mod resample;
 
 pub use plan::{CropPlan, PaddedTaps};
-pub use resample::{ROUNDING, resample};
+pub use resample::{PRECISION_BITS, ROUNDING, resample};
 use serde::{Deserialize, Serialize};
 
 /// An 8-bit RGB image, row-major, 3 bytes a pixel.

@@ -4,7 +4,9 @@
 
 use super::{Interpolation, RgbImage};
 
-pub(crate) const PRECISION_BITS: u32 = 32 - 8 - 2;
+/// Fractional bits of the fixed-point filter weights (Pillow's `PRECISION_BITS`): a sum is
+/// brought back to 8 bits by `acc >> PRECISION_BITS` (the GPU kernels in `cube` shift by it too).
+pub const PRECISION_BITS: u32 = 32 - 8 - 2;
 
 /// The rounding offset Pillow starts each sum with.
 pub const ROUNDING: i32 = 1 << (PRECISION_BITS - 1);

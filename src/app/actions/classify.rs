@@ -1,0 +1,119 @@
+//! Classifying with the variant and backend on screen, and publishing the result.
+//!
+//! Each run belongs to the request that was current when it started (the session's ticket):
+//! changing variant, backend or image starts a new request, and a run of an older one shows
+//! nothing.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use effnet::preprocess::RgbImage;
+use effnet::session::Interest;
+use leptos::prelude::*;
+
+use super::engine;
+use super::load::ensure_model;
+use crate::app::platform::js;
+use crate::app::state::AppState;
+use crate::app::state::measurements;
+use crate::app::state::results::{InputKind, RunResult, cam_peak};
+
+/// Classifies `image` with the variant and backend on screen. Returns `None` (and shows
+/// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
+pub async fn classify(
+    state: AppState,
+    image: Rc<RgbImage>,
+    input: String,
+    kind_of_input: InputKind,
+) -> Option<RunResult> {
+    let engine = engine();
+    let ticket = engine.session.ticket();
+    let variant = state.variant.get_untracked();
+    let kind = state.backend.with_untracked(|b| b.active)?;
+    let stale = || !engine.session.is_current(ticket);
+
+    if kind_of_input == InputKind::Image {
+        state.status.set(format!("Loading {variant}…"));
+    }
+    let Ok(loaded) = ensure_model(state, variant, kind, Interest::Request(ticket), None).await
+    else {
+        // ensure_model has shown the message.
+        if !stale() {
+            state.status.set(format!("{variant} could not be loaded"));
+        }
+        return None;
+    };
+    if stale() {
+        return None;
+    }
+    if kind_of_input == InputKind::Image {
+        state
+            .status
+            .set(format!("Running {variant} on {}…", kind.label()));
+        // Let the status paint before the synchronous preprocessing.
+        js::sleep(0).await;
+    }
+    let with_cams = state.cam.with_untracked(|c| c.enabled);
+    let out = match engine
+        .run(&loaded, &image, kind, with_cams, Some(ticket))
+        .await
+    {
+        Ok(Some(out)) => out,
+        Ok(None) => return None,
+        Err(e) => {
+            if !stale() {
+                state
+                    .error
+                    .set(Some(format!("{variant} on {}: {e}", kind.label())));
+            }
+            return None;
+        }
+    };
+    let timings = loaded.record(out.latency_ms);
+    if stale() {
+        return None;
+    }
+    let cam_peak = out
+        .cams
+        .as_ref()
+        .and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
+    let result = RunResult {
+        generation: ticket.generation(),
+        variant: variant.name().to_string(),
+        backend: kind.id().to_string(),
+        pretrained: loaded.weights.is_some(),
+        weights: loaded
+            .weights
+            .clone()
+            .unwrap_or_else(|| "no weights here: random initialisation".into()),
+        input,
+        kind: kind_of_input,
+        top5: out.top5,
+        preprocess_ms: out.preprocess_ms,
+        gpu_preprocess: out.gpu_preprocess,
+        busy_ms: out.busy_ms,
+        yields: out.yields,
+        latency_ms: out.latency_ms,
+        cold: timings.cold,
+        cold_ms: timings.cold_ms,
+        warm_median_ms: timings.warm_median_ms,
+        warm_runs: timings.warm_runs,
+        crop_size: out.crop_size,
+        crop: out.crop,
+        cams: out.cams.map(Arc::new),
+        cam_peak,
+    };
+    state
+        .measured
+        .update(|m| measurements::record(m, variant, kind, &timings));
+    state.result.set(Some(result.clone()));
+    state.result_count.update(|n| *n += 1);
+    if kind_of_input == InputKind::Image {
+        state.status.set(format!(
+            "{variant} on {}: done in {:.0} ms",
+            kind.label(),
+            result.latency_ms
+        ));
+    }
+    Some(result)
+}

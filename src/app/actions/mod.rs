@@ -1,0 +1,254 @@
+//! The only code that writes the page's signals: what a click, a drop, a frame or start-up
+//! does. Actions run the [`Engine`] and the [`platform`](crate::app::platform), and turn their
+//! values into state.
+
+pub mod classify;
+pub mod compare;
+pub mod explorer;
+mod host;
+pub mod image;
+pub mod load;
+pub mod offline;
+pub mod webcam;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use effnet::Variant;
+use effnet::session::Interest;
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Shared};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::engine::Engine;
+use crate::app::platform::{gpu, js, weights};
+use crate::app::state::activation_map::CamSettings;
+use crate::app::state::backend::{BackendInfo, BackendKind, GpuState};
+use crate::app::state::load::{LOAD_FAILED, LoadState, ManifestState};
+use crate::app::state::{AppState, Tab};
+use classify::classify;
+use load::ensure_model;
+
+thread_local! {
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+    /// The manifest's fetch, awaited by every load (shared: fetched once).
+    static MANIFEST: RefCell<Option<Shared<LocalBoxFuture<'static, ManifestState>>>> =
+        const { RefCell::new(None) };
+}
+
+/// The page's engine (made by [`start`]).
+pub fn engine() -> Rc<Engine> {
+    ENGINE.with(|e| {
+        e.borrow_mut()
+            .get_or_insert_with(|| Rc::new(Engine::new(Default::default(), Rc::new(host::Browser))))
+            .clone()
+    })
+}
+
+/// The manifest, once fetched.
+pub(crate) async fn manifest() -> ManifestState {
+    let fetch = MANIFEST.with(|m| {
+        m.borrow_mut()
+            .get_or_insert_with(|| weights::load_manifest().boxed_local().shared())
+            .clone()
+    });
+    fetch.await
+}
+
+/// Start-up: the engine with the address's options, the manifest, the backend (WebGPU if
+/// possible, the CPU otherwise, with a notice saying why).
+pub async fn start(state: AppState) {
+    let options = state.options.get_value();
+    ENGINE.with(|e| {
+        *e.borrow_mut() = Some(Rc::new(Engine::new(options.engine, Rc::new(host::Browser))))
+    });
+    offline::install(state);
+    let manifest = manifest().await;
+    if let ManifestState::Failed(why) = &manifest {
+        state.error.set(Some(format!(
+            "the weights manifest cannot be read, so every variant is randomly initialised: {why}"
+        )));
+    }
+    state.manifest.set(manifest);
+    offline::scan(state);
+    start_backend(state, options.force_cpu).await;
+    state.status.set("Ready".into());
+}
+
+async fn start_backend(state: AppState, forced_cpu: bool) {
+    if forced_cpu {
+        state.backend.set(BackendInfo {
+            active: Some(BackendKind::Cpu),
+            gpu: GpuState::Skipped,
+            notice: Some(
+                "CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.".into(),
+            ),
+        });
+        return;
+    }
+    state.status.set("Looking for WebGPU…".into());
+    let gpu = match gpu::probe_adapter().await {
+        Err(why) => GpuState::Unavailable(why),
+        Ok(info) => {
+            state.status.set("Starting burn on WebGPU…".into());
+            match gpu::init_wgpu().await {
+                Ok(device) => {
+                    engine().set_gpu(device);
+                    GpuState::Ready(info)
+                }
+                Err(why) => GpuState::Failed(format!(
+                    "burn could not start on WebGPU ({}): {why}",
+                    info.summary()
+                )),
+            }
+        }
+    };
+    let (active, notice) = match &gpu {
+        GpuState::Ready(_) => (BackendKind::WebGpu, None),
+        GpuState::Unavailable(why) | GpuState::Failed(why) => (
+            BackendKind::Cpu,
+            Some(format!(
+                "WebGPU is not available, so models run on the CPU (slower): {why}."
+            )),
+        ),
+        GpuState::Probing | GpuState::Skipped => (BackendKind::Cpu, None),
+    };
+    js::log(&format!("effnet: backend {} ({gpu:?})", active.id()));
+    state.backend.set(BackendInfo {
+        active: Some(active),
+        gpu,
+        notice,
+    });
+}
+
+/// Loads the selected variant and, when there is a still image (and the webcam is off, which
+/// has its own loop), classifies it again.
+pub fn refresh(state: AppState) {
+    spawn_local(async move {
+        let Some(kind) = state.backend.with_untracked(|b| b.active) else {
+            return;
+        };
+        let variant = state.variant.get_untracked();
+        let engine = engine();
+        match engine.session.image() {
+            Some((image, name)) if !webcam::running() => {
+                classify(
+                    state,
+                    image,
+                    name,
+                    crate::app::state::results::InputKind::Image,
+                )
+                .await;
+            }
+            _ => {
+                let ticket = engine.session.ticket();
+                if ensure_model(state, variant, kind, Interest::Request(ticket), None)
+                    .await
+                    .is_ok()
+                    && engine.session.is_current(ticket)
+                {
+                    state.status.set(format!(
+                        "{variant} is ready on {}: choose an image",
+                        kind.label()
+                    ));
+                }
+            }
+        }
+    });
+}
+
+/// How long a variant choice must stand before its network is loaded and run: arrowing or
+/// clicking through variants starts no work for the ones passed over (a load or a cold run
+/// holds the main thread for a few hundred milliseconds on WebGPU).
+const SWITCH_SETTLE_MS: i32 = 250;
+
+/// Shows `variant` from now on: results of other variants still running are dropped, and its
+/// network is loaded once the choice has stood for [`SWITCH_SETTLE_MS`].
+pub fn select_variant(state: AppState, variant: Variant) {
+    if state.variant.get_untracked() == variant {
+        return;
+    }
+    let ticket = engine().session.supersede();
+    show_variant(state, variant);
+    spawn_local(async move {
+        js::sleep(SWITCH_SETTLE_MS).await;
+        // Another variant, image or backend since: that request does the work.
+        if engine().session.is_current(ticket) {
+            refresh(state);
+        }
+    });
+}
+
+/// Puts `variant` on screen with nothing shown for it yet (no re-run).
+pub fn show_variant(state: AppState, variant: Variant) {
+    state.variant.set(variant);
+    state.result.set(None);
+    state.error.set(None);
+    state.load.set(LoadState::Idle);
+}
+
+/// Tries the variant on screen again after its load failed (a broken-off download resumes).
+pub fn retry_load(state: AppState) {
+    engine().session.supersede();
+    state.error.set(None);
+    state.load.set(LoadState::Idle);
+    refresh(state);
+}
+
+/// Runs models on `kind` from now on.
+pub fn select_backend(state: AppState, kind: BackendKind) {
+    if state.backend.with_untracked(|b| b.active) == Some(kind) || engine().device(kind).is_none() {
+        return;
+    }
+    engine().session.supersede();
+    state.backend.update(|b| {
+        b.active = Some(kind);
+        b.notice = None;
+    });
+    state.result.set(None);
+    state.error.set(None);
+    refresh(state);
+}
+
+pub fn select_tab(state: AppState, tab: Tab) {
+    state.tab.set(tab);
+}
+
+pub fn dismiss_error(state: AppState) {
+    state.error.set(None);
+}
+
+/// Shows `status` in the status line.
+pub fn say(state: AppState, status: String) {
+    state.status.set(status);
+}
+
+/// Shows an error (e.g. a drop without a file).
+pub fn report(state: AppState, message: String) {
+    state.error.set(Some(message));
+}
+
+/// Whether the error on screen is a failed load (which the Retry button retries).
+pub fn is_load_failure(message: &str) -> bool {
+    message.ends_with(LOAD_FAILED)
+}
+
+/// Changes the activation-map settings every view shares.
+pub fn set_cam(state: AppState, change: impl FnOnce(&mut CamSettings)) {
+    state.cam.update(change);
+}
+
+/// Forgets the cached weights (the variant panel's button).
+pub fn clear_weights_cache(state: AppState) {
+    spawn_local(async move {
+        match weights::clear_cache().await {
+            Ok(()) => state
+                .status
+                .set("Cached weights forgotten: the next load downloads again".into()),
+            Err(e) => state
+                .error
+                .set(Some(format!("cannot clear the weights cache: {e}"))),
+        }
+    });
+}

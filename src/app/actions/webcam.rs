@@ -1,0 +1,136 @@
+//! The webcam as an input: a loop that classifies the newest frame whenever the engine is
+//! free. Frames that arrive while it is busy are dropped, never queued.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::HtmlVideoElement;
+
+use super::classify::classify;
+use super::engine;
+use crate::app::platform::{camera, js};
+use crate::app::state::AppState;
+use crate::app::state::results::InputKind;
+use crate::app::state::webcam::WebcamStats;
+
+thread_local! {
+    /// Incremented on every start and stop: a loop runs while its run is current.
+    static RUN: Cell<u64> = const { Cell::new(0) };
+}
+
+fn current() -> u64 {
+    RUN.with(Cell::get)
+}
+
+fn next() -> u64 {
+    RUN.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    })
+}
+
+/// Whether the camera is on.
+pub fn running() -> bool {
+    camera::running()
+}
+
+/// Turns the camera on into `video` and classifies its frames until [`stop`].
+pub fn start(state: AppState, video: HtmlVideoElement) {
+    state.error.set(None);
+    let mine = next();
+    spawn_local(async move {
+        match camera::open_camera().await {
+            Err(why) => {
+                state.error.set(Some(format!("webcam unavailable: {why}")));
+                state.webcam.update(|s| s.running = false);
+            }
+            Ok(stream) => {
+                if current() != mine {
+                    // Stopped while the permission prompt was open.
+                    camera::discard(&stream);
+                    return;
+                }
+                camera::attach(&video, stream).await;
+                state.webcam.set(WebcamStats {
+                    running: true,
+                    ..Default::default()
+                });
+                state.input.set(Some("webcam (live)".into()));
+                state
+                    .status
+                    .set("Classifying the webcam, frame after frame…".into());
+                run_loop(state, video, mine).await;
+            }
+        }
+    });
+}
+
+/// Turns the camera off; a frame still running shows nothing.
+pub fn stop(state: AppState, video: Option<HtmlVideoElement>) {
+    next();
+    engine().session.supersede();
+    camera::stop_tracks();
+    if let Some(video) = video {
+        camera::detach(&video);
+    }
+    state.webcam.update(|s| s.running = false);
+    state.status.set("Camera stopped".into());
+}
+
+async fn run_loop(state: AppState, video: HtmlVideoElement, mine: u64) {
+    let mut done: VecDeque<f64> = VecDeque::new();
+    let mut last_time = -1.0;
+    let engine = engine();
+    while current() == mine {
+        let time = camera::current_time(&video);
+        let fresh = camera::ready_state(&video) >= 2.0 && time != last_time;
+        if fresh {
+            last_time = time;
+            match engine.session.try_begin_frame() {
+                // The engine is busy (a still image, a comparison): drop the frame.
+                None => state.webcam.update(|s| s.dropped += 1),
+                Some(frame) => match camera::grab_frame(&video) {
+                    Ok(image) => {
+                        let started = js::now();
+                        let before = camera::presented_frames(&video);
+                        let result =
+                            classify(state, Rc::new(image), "webcam".into(), InputKind::Webcam)
+                                .await;
+                        drop(frame);
+                        if current() != mine {
+                            break;
+                        }
+                        // Frames shown while the model was busy were skipped, not queued.
+                        if let (Some(a), Some(b)) = (before, camera::presented_frames(&video)) {
+                            let skipped = (b - a).max(0.0) as u64;
+                            state.webcam.update(|s| s.dropped += skipped);
+                        }
+                        if result.is_some() {
+                            let end = js::now();
+                            done.push_back(end);
+                            while done.front().is_some_and(|&t| end - t > 3000.0) {
+                                done.pop_front();
+                            }
+                            let fps = if done.len() >= 2 {
+                                (done.len() - 1) as f64 * 1000.0 / (end - done[0]).max(1.0)
+                            } else {
+                                1000.0 / (end - started).max(1.0)
+                            };
+                            state.webcam.update(|s| {
+                                s.frames += 1;
+                                s.fps = fps;
+                                s.latency_ms = end - started;
+                            });
+                        }
+                    }
+                    Err(e) => js::log(&format!("effnet: webcam frame skipped: {e}")),
+                },
+            }
+        }
+        // Give the page a turn (the preview, clicks) before the next frame.
+        js::sleep(10).await;
+    }
+}

@@ -1,0 +1,97 @@
+//! `window.__effnet`: the page's state as plain JSON for browser tests and the bench script.
+
+use leptos::prelude::*;
+use serde_json::json;
+use wasm_bindgen::JsValue;
+
+use super::{memory_sample, prepcheck};
+use crate::app::engine::{depthwise_gpu, preprocess_gpu, wasm_simd};
+use crate::app::platform::js;
+use crate::app::state::AppState;
+use crate::app::state::backend::GpuState;
+use crate::app::state::load::{LoadState, ManifestState};
+
+/// Mirrors the state into `window.__effnet` whenever it changes.
+pub fn install(state: AppState) {
+    Effect::new(move |_| {
+        let result = state.result.get();
+        let backend = state.backend.get();
+        let (gpu, adapter) = match &backend.gpu {
+            GpuState::Probing => ("probing".to_string(), None),
+            GpuState::Skipped => ("skipped".to_string(), None),
+            GpuState::Unavailable(why) => (format!("unavailable: {why}"), None),
+            GpuState::Failed(why) => (format!("failed: {why}"), None),
+            GpuState::Ready(info) => ("ready".to_string(), Some(info.clone())),
+        };
+        let load = match state.load.get() {
+            LoadState::Idle => json!({ "state": "idle" }),
+            LoadState::Downloading {
+                variant,
+                loaded,
+                total,
+            } => {
+                json!({ "state": "downloading", "variant": variant.name(), "loaded": loaded, "total": total })
+            }
+            LoadState::Preparing { variant, .. } => {
+                json!({ "state": "preparing", "variant": variant.name() })
+            }
+            LoadState::Ready {
+                variant,
+                pretrained,
+                from_cache,
+                ms,
+            } => json!({
+                "state": "ready", "variant": variant.name(), "pretrained": pretrained, "fromCache": from_cache, "ms": ms
+            }),
+            LoadState::Failed { variant, message } => {
+                json!({ "state": "failed", "variant": variant.name(), "message": message })
+            }
+        };
+        let manifest = state.manifest.with(|m| match m {
+            ManifestState::Loading => json!({ "state": "loading" }),
+            ManifestState::Missing => json!({ "state": "missing" }),
+            ManifestState::Failed(why) => json!({ "state": "failed", "message": why }),
+            ManifestState::Loaded(m) => {
+                json!({ "state": "loaded", "variants": m.weights.iter().map(|e| e.variant.clone()).collect::<Vec<_>>() })
+            }
+        });
+        let mut value = json!({
+            "ready": backend.active.is_some() && !matches!(state.manifest.get(), ManifestState::Loading),
+            "backend": backend.active.map(|k| k.id()),
+            "gpu": gpu,
+            "adapter": adapter,
+            "notice": backend.notice,
+            "variant": state.variant.get().name(),
+            "status": state.status.get(),
+            "error": state.error.get(),
+            "manifest": manifest,
+            "load": load,
+            "resultCount": state.result_count.get(),
+            "lastResult": result,
+            "webcam": state.webcam.get(),
+        });
+        value["tab"] = json!(format!("{:?}", state.tab.get()).to_lowercase());
+        value["compare"] = json!(state.compare.get());
+        value["measured"] = json!(state.measured.with(|m| {
+            m.iter()
+                .map(|((v, b), x)| json!({ "variant": v.name(), "backend": b, "measured": x }))
+                .collect::<Vec<_>>()
+        }));
+        value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
+        let (launched, declined) = depthwise_gpu::counts();
+        value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
+        value["offline"] = json!(state.offline.get());
+        // Read whenever the state changes (tests compare them around a step).
+        if let Some(kind) = backend.active {
+            value["memory"] = json!(memory_sample(0, kind));
+        }
+        value["wasmSimd"] = json!(wasm_simd());
+        value["preprocess"] =
+            json!({ "gpuRuns": preprocess_gpu::runs(), "checks": prepcheck::checks() });
+        if let Some(bench) = state.bench.get() {
+            value["bench"] = json!(bench);
+        }
+        let parsed = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
+        let _ = js_sys::Reflect::set(&js::window(), &"__effnet".into(), &parsed);
+    });
+}

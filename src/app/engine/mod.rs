@@ -1,0 +1,157 @@
+//! The engine: loads networks onto a backend and runs them, with no leptos and no web_sys in
+//! it. Its [`Session`](effnet::session::Session) (from the core, tested natively) holds the
+//! loaded networks, the current image, the generation counter and the busy flag; every way into
+//! a forward pass (classify, webcam, compare, the explorer) goes through [`Engine::run`].
+//! Results come back as values; time and yielding come from the [`Host`] the page hands in.
+
+pub mod depthwise_gpu;
+pub mod loaded;
+pub mod network;
+pub mod preprocess_gpu;
+mod run;
+pub mod synthetic;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::tensor::{Device, Tensor};
+use effnet::Variant;
+use effnet::preprocess::{Preprocessing, RgbImage};
+use effnet::session::{Session, Ticket};
+use futures_util::future::LocalBoxFuture;
+
+pub use loaded::Loaded;
+pub use run::RunOutput;
+
+use crate::app::state::backend::BackendKind;
+use crate::app::state::options::EngineOptions;
+
+/// A network in memory is named by its variant and backend.
+pub type Key = (Variant, BackendKind);
+
+/// The current still image and its name (re-run when the variant or backend changes).
+pub type CurrentImage = (Rc<RgbImage>, String);
+
+pub type ModelSession = Session<Key, Loaded, String, CurrentImage>;
+
+/// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
+const KEEP_MODELS: usize = 2;
+
+/// What the engine needs from where it runs.
+pub trait Host {
+    /// Milliseconds on a monotonic clock.
+    fn now(&self) -> f64;
+    /// Gives the event loop a turn.
+    fn yield_now(&self) -> LocalBoxFuture<'static, ()>;
+}
+
+/// Whether the CPU backend's matrix products use wasm SIMD (`window.__effnet.wasmSimd`).
+pub fn wasm_simd() -> bool {
+    gemm_common::get_wasm_simd128()
+}
+
+/// A run's input as the pass got it, for the dev tools' comparison with the CPU's
+/// (`?prepcheck`).
+pub struct InputCheck {
+    pub preprocessing: Preprocessing,
+    pub image: RgbImage,
+    pub input: Tensor<4>,
+    pub crop: RgbImage,
+}
+
+/// What the dev tools do with a run's input (awaited before the run's result is returned).
+pub type InputCheckHook = Rc<dyn Fn(InputCheck) -> LocalBoxFuture<'static, ()>>;
+
+pub struct Engine {
+    pub session: ModelSession,
+    options: EngineOptions,
+    host: Rc<dyn Host>,
+    gpu: Rc<RefCell<Option<Device>>>,
+    input_check: RefCell<Option<InputCheckHook>>,
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions, host: Rc<dyn Host>) -> Self {
+        // The CPU backend's matrix products (burn Flex → the `gemm` crate) have WebAssembly
+        // SIMD kernels compiled in, but gemm only uses them when told to. Every browser with
+        // WebGPU runs wasm SIMD; `?simd=off` leaves them off, to compare.
+        gemm_common::set_wasm_simd128(options.wasm_simd);
+        let gpu: Rc<RefCell<Option<Device>>> = Rc::default();
+        let session = {
+            let gpu = gpu.clone();
+            Session::new(KEEP_MODELS, move |&(_, kind): &Key| {
+                // The evicted network's tensors went back to the pools: hand the pages back.
+                let device = match kind {
+                    BackendKind::Cpu => Some(Device::flex()),
+                    BackendKind::WebGpu => gpu.borrow().clone(),
+                };
+                if let Some(device) = device {
+                    device.memory_cleanup();
+                }
+            })
+        };
+        Self {
+            session,
+            options,
+            host,
+            gpu,
+            input_check: RefCell::new(None),
+        }
+    }
+
+    /// burn's WebGPU device, once the page has started it.
+    pub fn set_gpu(&self, device: Device) {
+        *self.gpu.borrow_mut() = Some(device);
+    }
+
+    /// The burn device of a backend, if it is ready.
+    pub fn device(&self, kind: BackendKind) -> Option<Device> {
+        match kind {
+            BackendKind::Cpu => Some(Device::flex()),
+            BackendKind::WebGpu => self.gpu.borrow().clone(),
+        }
+    }
+
+    /// Hands every run's input to `check` (dev tools only; with [`EngineOptions::check_inputs`]).
+    pub fn set_input_check(&self, check: InputCheckHook) {
+        *self.input_check.borrow_mut() = Some(check);
+    }
+
+    async fn check_input(&self, check: InputCheck) {
+        let hook = self.input_check.borrow().clone();
+        if let Some(hook) = hook {
+            hook(check).await;
+        }
+    }
+
+    /// `model` set up for `kind` with this engine's options, kept with how it is fed.
+    pub fn prepare(
+        &self,
+        model: effnet::EfficientNet,
+        kind: BackendKind,
+        preprocessing: Preprocessing,
+        weights: Option<String>,
+    ) -> Loaded {
+        Loaded::new(
+            network::for_backend(model, kind, &self.options),
+            preprocessing,
+            weights,
+        )
+    }
+
+    /// Runs `loaded` on `image` as part of the request `ticket` (`None`: a run nobody can
+    /// supersede). `Ok(None)` when a newer request superseded it meanwhile. The session is busy
+    /// while it runs.
+    pub async fn run(
+        &self,
+        loaded: &Loaded,
+        image: &RgbImage,
+        kind: BackendKind,
+        with_cams: bool,
+        ticket: Option<Ticket>,
+    ) -> Result<Option<RunOutput>, String> {
+        let _busy = self.session.begin_run();
+        let cancelled = || ticket.is_some_and(|t| !self.session.is_current(t));
+        run::run_model(self, loaded, image, kind, with_cams, &cancelled).await
+    }
+}

@@ -1,0 +1,74 @@
+//! What is known about the weights: the manifest, and the load of the variant on screen.
+
+use effnet::Variant;
+use effnet::weights::manifest::{Manifest, ManifestEntry};
+use effnet::weights::web::Precision;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManifestState {
+    Loading,
+    /// No manifest on the server: every variant is randomly initialised.
+    Missing,
+    Loaded(Manifest),
+    /// The manifest exists but cannot be read: treated as missing, with the reason shown.
+    Failed(String),
+}
+
+impl ManifestState {
+    pub fn entry(&self, variant: Variant) -> Option<ManifestEntry> {
+        match self {
+            ManifestState::Loaded(m) => m.get(variant.name()).cloned(),
+            _ => None,
+        }
+    }
+
+    /// Every entry of the manifest (none unless it has loaded).
+    pub fn entries(&self) -> Vec<ManifestEntry> {
+        match self {
+            ManifestState::Loaded(m) => m.weights.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What the weights loader is doing, for the variant on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    Idle,
+    Downloading {
+        variant: Variant,
+        loaded: u64,
+        total: u64,
+    },
+    Preparing {
+        variant: Variant,
+        what: String,
+    },
+    Ready {
+        variant: Variant,
+        pretrained: bool,
+        from_cache: bool,
+        ms: f64,
+    },
+    Failed {
+        variant: Variant,
+        message: String,
+    },
+}
+
+/// How the message of a failed load ends (the next successful load clears such messages).
+pub const LOAD_FAILED: &str = ". Other variants still work.";
+
+/// One line saying what a variant's weights are.
+pub fn describe_entry(entry: &ManifestEntry) -> String {
+    let precision = match entry.precision {
+        Precision::F16 => "f16",
+        Precision::F32 => "f32",
+    };
+    format!(
+        "pretrained ({}, {precision}, {:.1} MB) from {}",
+        entry.source.name(),
+        entry.bytes as f64 / 1e6,
+        entry.origin
+    )
+}

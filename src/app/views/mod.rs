@@ -1,0 +1,15 @@
+//! The components. They read state and call actions; they write no shared signal themselves.
+
+pub mod activation_map;
+pub mod backend_panel;
+pub mod compare;
+pub mod format;
+pub mod image_input;
+pub mod offline_status;
+pub mod page;
+pub mod predictions;
+pub mod scaling;
+pub mod variants;
+pub mod webcam;
+
+pub use page::Page;

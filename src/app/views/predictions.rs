@@ -1,0 +1,125 @@
+//! The result: top-5 with probability bars, the crop the network saw, latencies, backend.
+
+use leptos::prelude::*;
+
+use super::activation_map::{CamControls, CropView};
+use crate::app::actions;
+use crate::app::state::AppState;
+use crate::app::state::activation_map::shown_class;
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.0} ms"))
+        .unwrap_or_else(|| "–".into())
+}
+
+#[component]
+pub fn Predictions() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let choose = move |class: usize| actions::set_cam(state, |s| s.class = Some(class));
+    let has_result = move || state.result.with(Option::is_some);
+    view! {
+        <section class="panel predictions" aria-label="Predictions" data-testid="predictions">
+            <h2>"Predictions"</h2>
+            <Show when=has_result fallback=|| view! { <p class="hint" data-testid="no-result">"No result yet."</p> }>
+                {move || {
+                    state
+                        .result
+                        .get()
+                        .map(|r| {
+                            let random = !r.pretrained;
+                            view! {
+                                <div
+                                    class="result"
+                                    data-testid="result"
+                                    data-variant=r.variant.clone()
+                                    data-backend=r.backend.clone()
+                                    data-generation=r.generation.to_string()
+                                    data-pretrained=r.pretrained.to_string()
+                                >
+                                    {random
+                                        .then(|| {
+                                            view! {
+                                                <p class="random-warning" data-testid="random-warning" role="alert">
+                                                    "No weights here: random initialisation. These predictions are meaningless."
+                                                </p>
+                                            }
+                                        })}
+                                    <ol class="top5">
+                                        {r
+                                            .top5
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, p)| {
+                                                let pct = p.prob * 100.0;
+                                                let class = p.index;
+                                                let cams = r.cams.clone();
+                                                let chosen = move || {
+                                                    state.cam.with(|s| {
+                                                        s.enabled
+                                                            && cams.as_ref().and_then(|c| shown_class(s, c)) == Some(class)
+                                                    })
+                                                };
+                                                view! {
+                                                    <li
+                                                        class:chosen=chosen
+                                                        title="Show where the network sees this class"
+                                                        on:click=move |_| choose(class)
+                                                        data-testid=format!("prediction-{i}")
+                                                        data-index=p.index.to_string()
+                                                        data-label=p.label.clone()
+                                                        data-prob=format!("{:.6}", p.prob)
+                                                    >
+                                                        <span class="label">{p.label.clone()}</span>
+                                                        <span class="prob">{format!("{pct:.2} %")}</span>
+                                                        <span class="bar">
+                                                            <span class="fill" style=("width", format!("{pct:.2}%"))></span>
+                                                        </span>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ol>
+                                    <dl class="timings" data-testid="timings">
+                                        <dt>"Model"</dt>
+                                        <dd>{format!("{} · {}", r.variant, r.weights)}</dd>
+                                        <dt>"Backend"</dt>
+                                        <dd data-testid="result-backend">{r.backend.clone()}</dd>
+                                        <dt>"Input"</dt>
+                                        <dd>{r.input.clone()}</dd>
+                                        <dt>"This run"</dt>
+                                        <dd data-testid="latency" data-ms=format!("{:.1}", r.latency_ms)>
+                                            {format!(
+                                                "{:.0} ms{} ({}; main thread busy {:.0} ms{})",
+                                                r.latency_ms,
+                                                if r.cold { ", cold" } else { ", warm" },
+                                                if r.gpu_preprocess {
+                                                    format!("crop and normalisation on the GPU, {:.0} ms to queue", r.preprocess_ms)
+                                                } else {
+                                                    format!("preprocessing on the CPU {:.0} ms", r.preprocess_ms)
+                                                },
+                                                r.busy_ms,
+                                                if r.yields > 0 { format!(" in {} slices", r.yields + 1) } else { String::new() },
+                                            )}
+                                        </dd>
+                                        <dt>"Cold (first run)"</dt>
+                                        <dd data-testid="cold-latency">{ms(r.cold_ms)}</dd>
+                                        <dt>"Warm (median)"</dt>
+                                        <dd data-testid="warm-latency">
+                                            {format!("{} over {} run(s)", ms(r.warm_median_ms), r.warm_runs)}
+                                        </dd>
+                                    </dl>
+                                </div>
+                            }
+                        })
+                }}
+            </Show>
+            {move || state.result.get().map(|r| view! {
+                <figure class="crop">
+                    <CropView crop=r.crop.clone() cams=r.cams.clone() testid="crop"/>
+                    <figcaption>{format!("What the network saw ({0}×{0})", r.crop_size)}</figcaption>
+                </figure>
+            })}
+            <CamControls/>
+        </section>
+    }
+}
