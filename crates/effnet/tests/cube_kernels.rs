@@ -13,10 +13,12 @@
 //! Built only with the `cube` feature (`required-features` in Cargo.toml). Run with
 //! `--nocapture` to see the adapter and each case's numbers.
 
+mod common;
+
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::Module;
 use burn::tensor::activation::{relu6, silu};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
@@ -204,25 +206,6 @@ fn depthwise_kernel_matches_burns_grouped_convolution() {
     );
 }
 
-/// Gives every 1-D parameter (batch-norm scale and shift, biases) values away from burn's
-/// defaults, so that folding produces real biases and scales.
-struct Perturb;
-
-impl ModuleMapper for Perturb {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if D != 1 {
-            return param;
-        }
-        let t = param.val();
-        let (shape, device) = (t.shape(), t.device());
-        Param::from_tensor(Tensor::random(
-            shape,
-            Distribution::Uniform(0.2, 1.0),
-            &device,
-        ))
-    }
-}
-
 /// The kernel plugged into a (small, random) network through `DepthwiseImpl::Kernel`: the
 /// next layers read its channels-last output as the NCHW view it hands back.
 #[test]
@@ -236,7 +219,10 @@ fn depthwise_kernel_in_a_network_matches_grouped_convolution() {
         let config = EfficientNetConfig::new("cube-test".into(), family, 0.25, 0.25, size, 0.2)
             .with_num_classes(10)
             .with_padding(padding);
-        let model = config.init(&device).map(&mut Perturb).fold_batch_norms();
+        let model = config
+            .init(&device)
+            .map(&mut common::Perturb)
+            .fold_batch_norms();
         let layers = model
             .blocks
             .iter()

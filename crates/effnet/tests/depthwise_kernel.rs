@@ -6,9 +6,11 @@
 //! The Flex CPU kernels (`model::flex_kernels`, what the CLI and the page's CPU path run) are held
 //! to the same standard.
 
+mod common;
+
 use std::cell::Cell;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use effnet::config::{Activation, EfficientNetConfig, Family, Padding};
 use effnet::model::{DepthwiseCall, DepthwiseImpl, flex_kernels};
@@ -95,25 +97,6 @@ fn declining_kernel(x: Tensor<4>, _: &DepthwiseCall) -> Result<Tensor<4>, Tensor
     Err(x)
 }
 
-/// Gives every 1-D parameter (batch-norm scale and shift, biases) values away from burn's
-/// defaults, so that folding produces real biases and scales.
-struct Perturb;
-
-impl ModuleMapper for Perturb {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if D != 1 {
-            return param;
-        }
-        let t = param.val();
-        let (shape, device) = (t.shape(), t.device());
-        Param::from_tensor(Tensor::random(
-            shape,
-            Distribution::Uniform(0.2, 1.0),
-            &device,
-        ))
-    }
-}
-
 fn logits(model: &effnet::EfficientNet, x: &Tensor<4>) -> Vec<f32> {
     model
         .forward(x.clone())
@@ -127,7 +110,10 @@ fn check(padding: Padding, family: Family, size: [usize; 2]) {
     let config = EfficientNetConfig::new("kernel-test".into(), family, 0.5, 0.5, size[0], 0.2)
         .with_num_classes(10)
         .with_padding(padding);
-    let model = config.init(&device).map(&mut Perturb).fold_batch_norms();
+    let model = config
+        .init(&device)
+        .map(&mut common::Perturb)
+        .fold_batch_norms();
     let depthwise_layers = model
         .blocks
         .iter()

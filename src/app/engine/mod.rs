@@ -4,10 +4,8 @@
 //! a forward pass (classify, webcam, compare, the explorer) goes through [`Engine::run`].
 //! Results come back as values; time and yielding come from the [`Host`] the page hands in.
 
-pub mod depthwise_gpu;
 pub mod loaded;
 pub mod network;
-pub mod preprocess_gpu;
 mod run;
 pub mod synthetic;
 
@@ -20,6 +18,7 @@ use effnet::preprocess::{Preprocessing, RgbImage};
 use effnet::session::{Session, Ticket};
 use futures_util::future::LocalBoxFuture;
 
+pub use effnet::cube::{depthwise as depthwise_gpu, preprocess as preprocess_gpu};
 pub use loaded::Loaded;
 pub use run::RunOutput;
 

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+use burn::module::{ModuleMapper, Param};
+use burn::tensor::{Distribution, Tensor};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
@@ -82,4 +85,23 @@ pub fn sample(name: &str) -> PathBuf {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Gives every 1-D parameter (batch-norm scale and shift, biases) values away from burn's
+/// defaults, so that folding produces real biases and scales.
+pub struct Perturb;
+
+impl ModuleMapper for Perturb {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if D != 1 {
+            return param;
+        }
+        let t = param.val();
+        let (shape, device) = (t.shape(), t.device());
+        Param::from_tensor(Tensor::random(
+            shape,
+            Distribution::Uniform(0.2, 1.0),
+            &device,
+        ))
+    }
 }
