@@ -1,10 +1,10 @@
-//! Reading image files: the CLI's decoder, which the page also uses for JPEGs (other formats it
-//! leaves to the browser).
+//! Reading image files: the CLI's decoder (the page leaves decoding to the browser, whose
+//! libjpeg-turbo gives the same JPEG pixels).
 //!
 //! Natively (feature `libjpeg-turbo`, part of `native`) JPEGs are decoded by libjpeg-turbo with
 //! Pillow's settings, so the CLI sees the RGB PyTorch's pipelines see, byte for byte
-//! (tests/jpeg_pillow.rs); without it (the page's wasm) by the `image` crate (zune-jpeg), whose
-//! pixels differ from libjpeg-turbo's by a few levels. Other formats: the `image` crate, exact
+//! (tests/jpeg_pillow.rs); without it by the `image` crate (zune-jpeg), whose pixels differ
+//! from libjpeg-turbo's by a few levels. Other formats: the `image` crate, exact
 //! for PNG (alpha dropped, the colour under transparent pixels kept, as `convert("RGB")` does).
 
 use std::path::Path;

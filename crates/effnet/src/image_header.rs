@@ -123,27 +123,10 @@ fn png_size(b: &[u8]) -> Option<(u32, u32)> {
 
 /// JPEG: the frame header (SOF0…SOF15 but DHT, JPG, DAC) before the first scan.
 fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
-    let mut at = 2;
-    loop {
-        // Markers may be preceded by fill bytes (FF).
-        while *b.get(at)? != 0xFF {
-            at += 1;
-        }
-        while *b.get(at)? == 0xFF {
-            at += 1;
-        }
-        let marker = *b.get(at)?;
-        at += 1;
-        match marker {
-            0x01 | 0xD0..=0xD7 => continue,
-            0xD9 | 0xDA => return None,
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let (h, w) = (u16be(b, at + 3)?, u16be(b, at + 5)?);
-                return Some((w as u32, h as u32));
-            }
-            _ => at += u16be(b, at)? as usize,
-        }
-    }
+    let (_, frame) = crate::jpeg::header_segments(b)
+        .find(|&(m, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    // precision (1 byte), height, width
+    Some((u16be(frame, 3)? as u32, u16be(frame, 1)? as u32))
 }
 
 /// WebP: lossy (VP8), lossless (VP8L) or extended (VP8X) first chunk.

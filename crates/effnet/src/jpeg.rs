@@ -22,8 +22,10 @@ pub fn exif(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 /// The marker segments between the start of image and the first scan: (marker, payload after
-/// the length field). Fill bytes and stray bytes before a marker are skipped, as decoders do.
-fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+/// the length field). Fill bytes and stray bytes before a marker are skipped, as decoders do. A
+/// segment cut off by the end of `bytes` gives what there is of it (the page reads image sizes
+/// from a file's first bytes only).
+pub(crate) fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut at = 2;
     std::iter::from_fn(move || {
         loop {
@@ -43,7 +45,7 @@ fn header_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
                 0xD8..=0xDA => return None,
                 _ => {
                     let len = u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]) as usize;
-                    let payload = bytes.get(at + 2..at + len.max(2))?;
+                    let payload = bytes.get(at + 2..(at + len.max(2)).min(bytes.len()))?;
                     at += len.max(2);
                     return Some((marker, payload));
                 }
