@@ -10,9 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-
-step() { printf '\n== %s\n' "$*"; }
+. scripts/lib.sh
 
 step "Debian packages"
 # python3-torch/torchvision (CPU, ~124 MB): PyTorch references for the tests; chromium: browser
@@ -21,21 +19,17 @@ step "Debian packages"
 # build needs them); libjpeg-turbo-progs: cjpeg/jpegtran for the JPEG kinds Pillow cannot write
 # (tools/make_jpeg_samples.py).
 PKGS="python3-torch python3-torchvision python3-pil python3-numpy python3-yaml python3-pip chromium ffmpeg nodejs npm curl libturbojpeg0-dev pkg-config libjpeg-turbo-progs"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 # nodejs/npm may come from elsewhere on this machine: only install them when `node`/`npm` are absent.
-command -v node >/dev/null && missing=$(echo "$missing" | sed 's/\bnodejs\b//')
-command -v npm >/dev/null && missing=$(echo "$missing" | sed 's/\bnpm\b//')
-if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
-fi
+command -v node >/dev/null && PKGS=$(echo "$PKGS" | sed 's/\bnodejs\b//')
+command -v npm >/dev/null && PKGS=$(echo "$PKGS" | sed 's/\bnpm\b//')
+install_missing $PKGS
 echo "ok"
 
 step "Rust: wasm target, wasm-bindgen-cli"
 # The page is built by site/build.mjs (cargo + wasm-bindgen + node): no other build tool.
 rustup target add wasm32-unknown-unknown
 cargo fmt --version > /dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version > /dev/null 2>&1 || rustup component add clippy
 WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB" ]; then
   # Not --locked: its lock file pins a webpki-roots version the registry no longer has.

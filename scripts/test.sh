@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 FIX=target/fixtures
 
-step() { printf '\n== %s\n' "$*"; }
+. scripts/lib.sh
 
 step "formatting (cargo fmt --check) and the page's layers"
 cargo fmt --all --check

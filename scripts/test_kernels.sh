@@ -12,18 +12,10 @@
 # brings wgpu into the core crate, which the default build (scripts/test.sh) never compiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-
-step() { printf '\n== %s\n' "$*"; }
+. scripts/lib.sh
 
 step "Vulkan driver (lavapipe) and loader"
-PKGS="mesa-vulkan-drivers libvulkan1"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing > /dev/null
-fi
+install_missing mesa-vulkan-drivers libvulkan1
 ls /usr/share/vulkan/icd.d/
 echo "ok"
 
