@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cd tests/browser
-[ -d node_modules/playwright-core ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund --loglevel=error
+[ -d node_modules/playwright-core ] && [ -d node_modules/binaryen ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --loglevel=error
 cd ../..
 scripts/build_site.sh
 cd tests/browser

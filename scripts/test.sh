@@ -30,9 +30,9 @@ if [ -n "$seed" ]; then export EFFNET_REQUIRE_SEED=1; fi
 "$PY" tools/gen_fixtures.py "$FIX"
 "$PY" tools/make_jpeg_samples.py "$FIX/jpeg-kinds" > /dev/null
 lite0=$(ls target/weights/efficientnet-lite0-*.pth | head -n1)
-for photo in coffee chelsea; do
-  "$PY" tools/lite_reference.py --variant lite0 --weights "$lite0" --image "static/samples/$photo.png" \
-    --crop-out "$FIX/lite0_$photo.crop.png" --json "$FIX/lite0_$photo.json" > /dev/null
+for photo in coffee.png chelsea.png rocket.jpg; do
+  "$PY" tools/lite_reference.py --variant lite0 --weights "$lite0" --image "static/samples/$photo" \
+    --crop-out "$FIX/lite0_${photo%.*}.crop.png" --json "$FIX/lite0_${photo%.*}.json" > /dev/null
 done
 
 step "core crate (cargo test -p effnet)"

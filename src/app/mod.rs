@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
     let bench = options.bench.clone();
     let state = AppState::new(options);
     provide_context(state);
+    actions::init_engine(state);
     spawn_local(async move {
         actions::start(state).await;
         devtools::install(state);

@@ -1,7 +1,7 @@
 // The views for comparing variants (issue 4) and responsiveness on the CPU backend: activation
 // maps land on the object (WebGPU), the compare view equals single-variant runs, the charts
 // plot what was measured, the φ explorer follows the formula, the architecture picture follows
-// the shared config; screenshots of every view at 1280×800 and 390×844.
+// the shared config (screenshots of every view: a11y.test.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT, serve, launch, open, state, waitFor, nextResult, cliDescribe, screenshot } from "./lib.mjs";
@@ -122,7 +122,11 @@ test("compare view: every pretrained variant by default, cards equal the single-
     const ms = m.measured.warm_median_ms ?? m.measured.cold_ms;
     assert.ok(Math.abs(Number(await point.getAttribute("data-x")) - ms) < 1e-2, m.variant);
     await point.locator("circle").hover();
-    assert.match(await page.locator("[data-testid=chart-latency-hover]").innerText(), new RegExp(`${ms.toFixed(0)} ms`));
+    // The hover shows the median in whole milliseconds (Rust rounds a half to even, JS's toFixed
+    // away from zero: compare numbers, not strings).
+    const hover = await page.locator("[data-testid=chart-latency-hover]").innerText();
+    const shown = Number(/([\d.]+) ms/.exec(hover)?.[1]);
+    assert.ok(Math.abs(shown - ms) <= 0.5 + 1e-9, `${hover} vs ${ms}`);
   }
   const described = cliDescribe();
   for (const d of described) {
@@ -162,25 +166,10 @@ test("φ explorer follows d = 1.2^φ, w = 1.1^φ, r = 1.15^φ·224 and shows the
 test("the architecture picture draws each preset's stages from the shared config", async () => {
   await page.click("[data-testid=tab-scaling]");
   for (const d of cliDescribe().filter((d) => ["b0", "b7", "lite2"].includes(d.name))) {
-    await page.click(`[data-testid=arch-pick-${d.name}]`);
+    await page.click(`[data-testid=variant-chip-${d.name}]`);
     const svg = page.locator("[data-testid=arch-picture]");
     await page.waitForFunction((r) => document.querySelector("[data-testid=arch-picture]").dataset.resolution === String(r), d.resolution);
     const stages = await svg.locator("g.stage").evaluateAll((gs) => gs.map((g) => [Number(g.dataset.channels), Number(g.dataset.repeats)]));
     assert.deepEqual(stages, d.stages.map((s) => [s.out_channels, s.repeats]), d.name);
   }
-});
-
-test("screenshots of every view at 1280×800 and 390×844", async () => {
-  for (const [w, h] of [[1280, 800], [390, 844]]) {
-    await page.setViewportSize({ width: w, height: h });
-    for (const tab of ["classify", "compare", "scaling"]) {
-      await page.click(`[data-testid=tab-${tab}]`);
-      await page.waitForTimeout(700); // the architecture picture's transition
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${tab} at ${w}px scrolls sideways by ${overflow}px`);
-      await screenshot(page, `view-${tab}-${w}x${h}`);
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-  assert.deepEqual(errors, []);
 });

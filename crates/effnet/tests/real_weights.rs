@@ -49,20 +49,26 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-const PHOTOS: [&str; 2] = ["coffee", "chelsea"];
+/// The repo's sample photos with PyTorch references (scripts/test.sh makes `lite0_STEM.json`
+/// and `lite0_STEM.crop.png` with tools/lite_reference.py): two PNGs and the JPEG, whose pixels
+/// are libjpeg-turbo's in Pillow and in the CLI.
+const PHOTOS: [&str; 3] = ["coffee.png", "chelsea.png", "rocket.jpg"];
+
+fn stem(photo: &str) -> &str {
+    photo.rsplit_once('.').map_or(photo, |(stem, _)| stem)
+}
 
 #[test]
 fn lite0_classifies_real_photos_like_pytorch() {
     let pth = lite_checkpoint(0);
     for photo in PHOTOS {
+        let stem = stem(photo);
         let reference: Value = serde_json::from_str(
-            &std::fs::read_to_string(generated(
-                fixtures_dir().join(format!("lite0_{photo}.json")),
-            ))
-            .unwrap(),
+            &std::fs::read_to_string(generated(fixtures_dir().join(format!("lite0_{stem}.json"))))
+                .unwrap(),
         )
         .unwrap();
-        let crop = generated(fixtures_dir().join(format!("lite0_{photo}.crop.png")));
+        let crop = generated(fixtures_dir().join(format!("lite0_{stem}.crop.png")));
 
         // The exact crop PyTorch saw: logits within 1e-3, same top-5.
         let ours = &classify_json(&[
@@ -85,7 +91,7 @@ fn lite0_classifies_real_photos_like_pytorch() {
         );
 
         // The whole pipeline from the photo: our crop is Pillow's crop, so the result is the same.
-        let photo_path = sample(&format!("{photo}.png"));
+        let photo_path = sample(photo);
         let full = &classify_json(&[
             "classify",
             "--variant",
@@ -110,9 +116,10 @@ fn lite0_classifies_real_photos_like_pytorch() {
 #[test]
 fn preprocessing_reproduces_pillows_crop_exactly() {
     for photo in PHOTOS {
-        let image = effnet::image_file::read_image(&sample(&format!("{photo}.png"))).unwrap();
+        let stem = stem(photo);
+        let image = effnet::image_file::read_image(&sample(photo)).unwrap();
         let theirs = effnet::image_file::read_image(&generated(
-            fixtures_dir().join(format!("lite0_{photo}.crop.png")),
+            fixtures_dir().join(format!("lite0_{stem}.crop.png")),
         ))
         .unwrap();
         let ours = Preprocessing::lite(224).crop(&image);
@@ -134,7 +141,7 @@ fn preprocessing_reproduces_pillows_crop_exactly() {
 fn web_weights_keep_the_results() {
     let dir = scratch("web_weights");
     let pth = lite_checkpoint(0);
-    let photos: Vec<_> = PHOTOS.iter().map(|p| sample(&format!("{p}.png"))).collect();
+    let photos: Vec<_> = PHOTOS.iter().map(|p| sample(p)).collect();
     let mut args = vec![
         "classify",
         "--variant",

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use effnet::Variant;
 use effnet::session::{Interest, LoadError, Wanted};
 use effnet::weights::Source;
+use effnet::weights::manifest::ManifestEntry;
 use leptos::prelude::*;
 
 use super::{engine, manifest, offline};
@@ -29,13 +30,14 @@ pub async fn ensure_model(
     interest: Interest,
     progress: Option<Progress>,
 ) -> Result<Rc<Loaded>, LoadError<String>> {
-    // Every load needs the manifest: wait for its fetch (shared with start-up).
-    manifest().await;
+    // Every load needs the manifest: wait for its fetch (shared with start-up, which shows it;
+    // the value is read here, not from the signal, which start-up may not have set yet).
+    let entry = manifest().await.entry(variant);
     let result = engine()
         .session
         .load((variant, kind), interest, move |wanted| {
-            let progress = progress.clone();
-            Box::pin(async move { load(state, variant, kind, &wanted, progress).await })
+            let (progress, entry) = (progress.clone(), entry.clone());
+            Box::pin(async move { load(state, variant, kind, entry, &wanted, progress).await })
                 as futures_util::future::LocalBoxFuture<'static, _>
         })
         .await;
@@ -70,6 +72,7 @@ async fn load(
     state: AppState,
     variant: Variant,
     kind: BackendKind,
+    entry: Option<ManifestEntry>,
     wanted: &Wanted,
     progress: Option<Progress>,
 ) -> Result<Loaded, LoadError<String>> {
@@ -90,7 +93,6 @@ async fn load(
         .device(kind)
         .ok_or_else(|| LoadError::Failed(format!("the {} backend is not ready", kind.label())))?;
     let started = js::now();
-    let entry = state.manifest.with_untracked(|m| m.entry(variant));
     let Some(entry) = entry else {
         show(LoadState::Preparing {
             variant,

@@ -37,13 +37,19 @@ thread_local! {
         const { RefCell::new(None) };
 }
 
-/// The page's engine (made by [`start`]).
+/// Makes the page's engine with the address's options (the composition root calls it once,
+/// before anything can use the engine).
+pub fn init_engine(state: AppState) {
+    let options = state.options.with_value(|o| o.engine);
+    let engine = Engine::new(options, Rc::new(host::Browser));
+    ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(engine)));
+}
+
+/// The page's engine (made by [`init_engine`]).
 pub fn engine() -> Rc<Engine> {
-    ENGINE.with(|e| {
-        e.borrow_mut()
-            .get_or_insert_with(|| Rc::new(Engine::new(Default::default(), Rc::new(host::Browser))))
-            .clone()
-    })
+    ENGINE
+        .with(|e| e.borrow().clone())
+        .expect("the engine is made by init_engine before the page mounts")
 }
 
 /// The manifest, once fetched.
@@ -56,13 +62,9 @@ pub(crate) async fn manifest() -> ManifestState {
     fetch.await
 }
 
-/// Start-up: the engine with the address's options, the manifest, the backend (WebGPU if
+/// Start-up: the manifest, the backend (WebGPU if
 /// possible, the CPU otherwise, with a notice saying why).
 pub async fn start(state: AppState) {
-    let options = state.options.get_value();
-    ENGINE.with(|e| {
-        *e.borrow_mut() = Some(Rc::new(Engine::new(options.engine, Rc::new(host::Browser))))
-    });
     offline::install(state);
     let manifest = manifest().await;
     if let ManifestState::Failed(why) = &manifest {
@@ -72,7 +74,7 @@ pub async fn start(state: AppState) {
     }
     state.manifest.set(manifest);
     offline::scan(state);
-    start_backend(state, options.force_cpu).await;
+    start_backend(state, state.options.with_value(|o| o.force_cpu)).await;
     state.status.set("Ready".into());
 }
 

@@ -3,16 +3,19 @@
 use leptos::prelude::*;
 use serde_json::json;
 use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::Closure;
 
 use super::{memory_sample, prepcheck};
 use crate::app::engine::{depthwise_gpu, preprocess_gpu, wasm_simd};
-use crate::app::platform::js;
+use crate::app::platform::{image, js};
 use crate::app::state::AppState;
 use crate::app::state::backend::GpuState;
 use crate::app::state::load::{LoadState, ManifestState};
 
-/// Mirrors the state into `window.__effnet` whenever it changes.
+/// Mirrors the state into `window.__effnet` whenever it changes, and installs
+/// `window.__effnetDecode`.
 pub fn install(state: AppState) {
+    install_decode();
     Effect::new(move |_| {
         let result = state.result.get();
         let backend = state.backend.get();
@@ -94,4 +97,26 @@ pub fn install(state: AppState) {
         let parsed = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
         let _ = js_sys::Reflect::set(&js::window(), &"__effnet".into(), &parsed);
     });
+}
+
+/// `window.__effnetDecode(blob)`: the RGB the page's decoder gives for a file, exactly what a
+/// classification of it starts from: `{ width, height, rgb: Uint8Array }` or `{ error }`.
+fn install_decode() {
+    let decode = Closure::<dyn Fn(web_sys::Blob) -> js_sys::Promise>::new(|blob: web_sys::Blob| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            let out = js_sys::Object::new();
+            match image::decode_blob(&blob).await {
+                Ok(decoded) => {
+                    js::set(&out, "width", &(decoded.image.width as u32).into());
+                    js::set(&out, "height", &(decoded.image.height as u32).into());
+                    let rgb = js_sys::Uint8Array::from(decoded.image.data.as_slice());
+                    js::set(&out, "rgb", &rgb.into());
+                }
+                Err(e) => js::set(&out, "error", &e.into()),
+            }
+            Ok(out.into())
+        })
+    });
+    js::set(&js::window().into(), "__effnetDecode", decode.as_ref());
+    decode.forget();
 }

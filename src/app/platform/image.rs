@@ -1,5 +1,6 @@
 //! Still images from the browser: decoded by the browser (createImageBitmap, EXIF orientation
-//! applied, no colour conversion) and read through a 2D canvas. Chromium decodes JPEGs with
+//! applied, no colour conversion, no premultiplication) and read back through WebGL2, which
+//! keeps the colour stored under transparent pixels as Pillow's `convert("RGB")` does. Chromium decodes JPEGs with
 //! libjpeg-turbo, as Pillow and the CLI do, so the page sees the pixels `effnet classify` sees.
 //! Sizes are checked from the file's header before anything is decoded.
 
@@ -10,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, ColorSpaceConversion, ImageBitmap, ImageBitmapOptions, PremultiplyAlpha, ResizeQuality,
+    WebGl2RenderingContext,
 };
 
 use super::js;
@@ -257,7 +259,23 @@ async fn svg_bitmap(blob: &Blob) -> Result<(ImageBitmap, (u32, u32)), String> {
     result
 }
 
+/// The bitmap's RGBA as stored: through WebGL2 (no premultiplication, so colour under
+/// transparent pixels survives, as in Pillow's `convert("RGB")`), or, where WebGL2 is missing,
+/// through a 2D canvas (exact for opaque pictures; colour under alpha 0 comes out black).
 fn read_pixels(bitmap: &ImageBitmap) -> Result<(u32, u32, Vec<u8>), String> {
+    match read_pixels_webgl(bitmap) {
+        Ok(Some(pixels)) => Ok(pixels),
+        Ok(None) => read_pixels_2d(bitmap),
+        Err(e) => {
+            js::log(&format!(
+                "effnet: WebGL readback failed ({e}); reading through a 2D canvas"
+            ));
+            read_pixels_2d(bitmap)
+        }
+    }
+}
+
+fn read_pixels_2d(bitmap: &ImageBitmap) -> Result<(u32, u32, Vec<u8>), String> {
     let (w, h) = (bitmap.width(), bitmap.height());
     let (_canvas, ctx) = js::canvas_2d(w, h)?;
     ctx.draw_image_with_image_bitmap(bitmap, 0.0, 0.0)
@@ -266,6 +284,100 @@ fn read_pixels(bitmap: &ImageBitmap) -> Result<(u32, u32, Vec<u8>), String> {
         .get_image_data(0.0, 0.0, w as f64, h as f64)
         .map_err(|e| format!("cannot read the pixels: {}", js::error_text(&e)))?;
     Ok((w, h, data.data().0))
+}
+
+thread_local! {
+    /// One WebGL2 context for every readback (browsers keep only a few alive at a time).
+    static GL: std::cell::RefCell<Option<WebGl2RenderingContext>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A live WebGL2 context, made on first use (`None` where the browser has no WebGL2).
+fn webgl() -> Option<WebGl2RenderingContext> {
+    GL.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if let Some(gl) = cell.as_ref()
+            && !gl.is_context_lost()
+        {
+            return Some(gl.clone());
+        }
+        let canvas: web_sys::HtmlCanvasElement = js::document()
+            .create_element("canvas")
+            .ok()?
+            .unchecked_into();
+        let gl: WebGl2RenderingContext = canvas.get_context("webgl2").ok()??.unchecked_into();
+        *cell = Some(gl.clone());
+        Some(gl)
+    })
+}
+
+fn read_pixels_webgl(bitmap: &ImageBitmap) -> Result<Option<(u32, u32, Vec<u8>)>, String> {
+    const GL2: u32 = WebGl2RenderingContext::TEXTURE_2D;
+    let Some(gl) = webgl() else {
+        return Ok(None);
+    };
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let max = gl
+        .get_parameter(WebGl2RenderingContext::MAX_TEXTURE_SIZE)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    if (w.max(h) as f64) > max {
+        return Ok(None);
+    }
+    let texture = gl.create_texture().ok_or("no texture")?;
+    let framebuffer = gl.create_framebuffer().ok_or("no framebuffer")?;
+    let result = (|| {
+        gl.bind_texture(GL2, Some(&texture));
+        gl.pixel_storei(WebGl2RenderingContext::UNPACK_PREMULTIPLY_ALPHA_WEBGL, 0);
+        gl.pixel_storei(
+            WebGl2RenderingContext::UNPACK_COLORSPACE_CONVERSION_WEBGL,
+            WebGl2RenderingContext::NONE as i32,
+        );
+        gl.pixel_storei(WebGl2RenderingContext::UNPACK_FLIP_Y_WEBGL, 0);
+        gl.tex_image_2d_with_u32_and_u32_and_image_bitmap(
+            GL2,
+            0,
+            WebGl2RenderingContext::RGBA8 as i32,
+            WebGl2RenderingContext::RGBA,
+            WebGl2RenderingContext::UNSIGNED_BYTE,
+            bitmap,
+        )
+        .map_err(|e| js::error_text(&e))?;
+        gl.bind_framebuffer(WebGl2RenderingContext::FRAMEBUFFER, Some(&framebuffer));
+        gl.framebuffer_texture_2d(
+            WebGl2RenderingContext::FRAMEBUFFER,
+            WebGl2RenderingContext::COLOR_ATTACHMENT0,
+            GL2,
+            Some(&texture),
+            0,
+        );
+        if gl.check_framebuffer_status(WebGl2RenderingContext::FRAMEBUFFER)
+            != WebGl2RenderingContext::FRAMEBUFFER_COMPLETE
+        {
+            return Err("the framebuffer is incomplete".to_string());
+        }
+        gl.pixel_storei(WebGl2RenderingContext::PACK_ALIGNMENT, 1);
+        let mut out = vec![0u8; w as usize * h as usize * 4];
+        gl.read_pixels_with_opt_u8_array(
+            0,
+            0,
+            w as i32,
+            h as i32,
+            WebGl2RenderingContext::RGBA,
+            WebGl2RenderingContext::UNSIGNED_BYTE,
+            Some(&mut out),
+        )
+        .map_err(|e| js::error_text(&e))?;
+        match gl.get_error() {
+            WebGl2RenderingContext::NO_ERROR => Ok((w, h, out)),
+            code => Err(format!("WebGL error {code:#x}")),
+        }
+    })();
+    gl.bind_framebuffer(WebGl2RenderingContext::FRAMEBUFFER, None);
+    gl.bind_texture(GL2, None);
+    gl.delete_framebuffer(Some(&framebuffer));
+    gl.delete_texture(Some(&texture));
+    result.map(Some)
 }
 
 /// Fetches a file of the site (a bundled sample) as a blob.

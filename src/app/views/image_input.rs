@@ -22,9 +22,10 @@ fn thumbnail(file: &str) -> String {
     format!("static/samples/thumbs/{stem}.jpg")
 }
 
-/// File picker and sample gallery.
+/// File picker and sample gallery (the top of the stage's image panel).
+/// `children`: more input modes, laid into the row after the file button (the webcam).
 #[component]
-pub fn ImageInput() -> impl IntoView {
+pub fn ImageInput(children: Children) -> impl IntoView {
     let state = expect_context::<AppState>();
     let on_change = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -36,14 +37,14 @@ pub fn ImageInput() -> impl IntoView {
         input.set_value("");
     };
     view! {
-        <section class="panel inputs" aria-label="Image">
-            <h2>"Image"</h2>
-            <p class="hint">"Choose a file, drop one anywhere on the page, paste one (Ctrl+V), or try a sample."</p>
-            <label class="file">
-                "Choose an image… "
-                <input type="file" accept="image/*" data-testid="file-input" on:change=on_change/>
+        <h2>"Image"</h2>
+        <div class="input-row">
+            <label class="button file">
+                "Choose an image…"
+                <input type="file" accept="image/*" class="sr-only" data-testid="file-input" on:change=on_change/>
             </label>
-            <div class="gallery" data-testid="gallery">
+            {children()}
+            <div class="gallery" data-testid="gallery" role="group" aria-label="Sample photos">
                 {SAMPLES
                     .into_iter()
                     .map(|(file, title)| {
@@ -51,18 +52,20 @@ pub fn ImageInput() -> impl IntoView {
                             <button
                                 class="sample"
                                 title=title
+                                aria-label=format!("Classify the sample photo: {title}")
                                 data-testid=format!("sample-{file}")
                                 on:click=move |_| submit_sample(state, file)
                             >
-                                <img src=thumbnail(file) alt=title loading="lazy"/>
+                                <img src=thumbnail(file) alt="" loading="lazy"/>
                             </button>
                         }
                     })
                     .collect_view()}
             </div>
-            <p class="input-name" data-testid="input-name">
-                {move || state.input.get().map(|n| format!("Input: {n}")).unwrap_or_default()}
-            </p>
-        </section>
+        </div>
+        <p class="hint">"…or drop one anywhere on the page, or paste one (Ctrl+V)."</p>
+        <p class="input-name" data-testid="input-name">
+            {move || state.input.get().map(|n| format!("Input: {n}")).unwrap_or_default()}
+        </p>
     }
 }

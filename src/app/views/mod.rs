@@ -5,10 +5,13 @@ pub mod backend_panel;
 pub mod compare;
 pub mod format;
 pub mod image_input;
+pub mod image_view;
 pub mod offline_status;
 pub mod page;
 pub mod predictions;
+pub mod roving;
 pub mod scaling;
+pub mod variant_switcher;
 pub mod variants;
 pub mod webcam;
 

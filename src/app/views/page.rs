@@ -1,13 +1,18 @@
-//! The page's frame: header (status, offline line, errors), the tabs, and where each view sits.
+//! The page's frame: the header (status, offline line, errors), the variant switcher, the tabs,
+//! and the main stage — the image and its activation map beside the top-5 — with the variant
+//! table, the stages and the backend one scroll below.
 
 use leptos::prelude::*;
 
 use super::backend_panel::BackendPanel;
 use super::compare::CompareView;
 use super::image_input::ImageInput;
+use super::image_view::ImageView;
 use super::offline_status::OfflineStatus;
 use super::predictions::Predictions;
+use super::roving;
 use super::scaling::ScalingView;
+use super::variant_switcher::VariantSwitcher;
 use super::variants::VariantPanel;
 use super::webcam::Webcam;
 use crate::app::actions;
@@ -20,9 +25,11 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
     let dragging = RwSignal::new(false);
     actions::image::install_listeners(state, dragging);
     let dev_panel = move || dev_panel.run();
+    let on = move |tab: Tab| move || state.tab.get() == tab;
+    let off = move |tab: Tab| move || state.tab.get() != tab;
     view! {
         <div class="page" class:dragging=move || dragging.get()>
-            <header>
+            <header class="top">
                 <h1>"EfficientNet in your browser"</h1>
                 <p class="tagline">
                     "EfficientNet-B0…B7 and Lite0…Lite4, run by burn on WebGPU (or the CPU) in this page. Nothing leaves your machine."
@@ -37,51 +44,98 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
                                 "Retry"
                             </button>
                         </Show>
-                        <button class="dismiss" aria-label="Dismiss" on:click=move |_| actions::dismiss_error(state)>
+                        <button class="dismiss" aria-label="Dismiss the message" on:click=move |_| actions::dismiss_error(state)>
                             "×"
                         </button>
                     </div>
                 </Show>
             </header>
-            <nav class="tabs" role="tablist">
-                {Tab::ALL
-                    .into_iter()
-                    .map(|t| view! {
-                        <button
-                            role="tab"
-                            class="tab"
-                            data-testid=format!("tab-{}", t.id())
-                            aria-selected=move || (state.tab.get() == t).to_string()
-                            on:click=move |_| actions::select_tab(state, t)
-                        >
-                            {t.label()}
-                        </button>
-                    })
-                    .collect_view()}
-            </nav>
+            <VariantSwitcher/>
+            <Tabs/>
             <main>
-                <div class="column" class:hidden=move || state.tab.get() == Tab::Scaling>
-                    <ImageInput/>
-                    <div class:hidden=move || state.tab.get() != Tab::Classify>
-                        <Webcam/>
+            <div
+                id="view"
+                class="view"
+                role="tabpanel"
+                aria-labelledby=move || format!("tab-{}", state.tab.get().id())
+                data-tab=move || state.tab.get().id()
+            >
+                <div class="stage" class:hidden=on(Tab::Scaling)>
+                    <section class="panel inputs" aria-label="Image">
+                        <ImageInput>
+                            <div class="webcam" class:hidden=off(Tab::Classify)>
+                                <Webcam/>
+                            </div>
+                        </ImageInput>
+                        <div class:hidden=off(Tab::Classify)>
+                            <ImageView/>
+                        </div>
+                    </section>
+                    <div class="stage-result" class:hidden=off(Tab::Classify)>
+                        <Predictions/>
                     </div>
-                    <BackendPanel/>
+                    <div class="stage-result" class:hidden=off(Tab::Compare)>
+                        <CompareView/>
+                    </div>
                 </div>
-                <div class="column" class:hidden=move || state.tab.get() != Tab::Classify>
-                    <Predictions/>
-                </div>
-                <div class="column compare-column" class:hidden=move || state.tab.get() != Tab::Compare>
-                    <CompareView/>
-                </div>
-                <div class="column wide" class:hidden=move || state.tab.get() != Tab::Scaling>
+                <div class="wide" class:hidden=off(Tab::Scaling)>
                     <ScalingView/>
                 </div>
-                <div class="column wide" class:hidden=move || state.tab.get() != Tab::Classify>
-                    <VariantPanel/>
-                    {dev_panel()}
+                <div class="details">
+                    <div class:hidden=off(Tab::Classify)>
+                        <VariantPanel/>
+                    </div>
+                    <div class:hidden=on(Tab::Scaling)>
+                        <BackendPanel/>
+                    </div>
+                    <div class:hidden=off(Tab::Classify)>{dev_panel()}</div>
                 </div>
+            </div>
             </main>
             <div class="drop-overlay" aria-hidden="true">"Drop the image to classify it"</div>
         </div>
     }
+}
+
+/// The views' tabs (WAI-ARIA tabs, automatic activation: the arrow keys move and select).
+#[component]
+fn Tabs() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let refs: Vec<NodeRef<leptos::html::Button>> =
+        Tab::ALL.iter().map(|_| NodeRef::new()).collect();
+    let tabs = Tab::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let refs = refs.clone();
+            let node = refs[i];
+            let selected = move || state.tab.get() == t;
+            let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                if let Some(next) = roving::step(&ev.key(), i, Tab::ALL.len()) {
+                    ev.prevent_default();
+                    actions::select_tab(state, Tab::ALL[next]);
+                    if let Some(tab) = refs[next].get_untracked() {
+                        let _ = tab.focus();
+                    }
+                }
+            };
+            view! {
+                <button
+                    node_ref=node
+                    role="tab"
+                    class="tab"
+                    id=format!("tab-{}", t.id())
+                    aria-controls="view"
+                    data-testid=format!("tab-{}", t.id())
+                    aria-selected=move || selected().to_string()
+                    tabindex=move || if selected() { "0" } else { "-1" }
+                    on:click=move |_| actions::select_tab(state, t)
+                    on:keydown=on_key
+                >
+                    {t.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! { <div class="tabs" role="tablist" aria-label="Views">{tabs}</div> }
 }

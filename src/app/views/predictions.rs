@@ -1,8 +1,8 @@
-//! The result: top-5 with probability bars, the crop the network saw, latencies, backend.
+//! The result: top-5 with probability bars (each shows its class's activation map), a polite
+//! live region that announces the top class, latencies and the backend.
 
 use leptos::prelude::*;
 
-use super::activation_map::{CamControls, CropView};
 use crate::app::actions;
 use crate::app::state::AppState;
 use crate::app::state::activation_map::shown_class;
@@ -17,9 +17,22 @@ pub fn Predictions() -> impl IntoView {
     let state = expect_context::<AppState>();
     let choose = move |class: usize| actions::set_cam(state, |s| s.class = Some(class));
     let has_result = move || state.result.with(Option::is_some);
+    // The top class, said once per change (a webcam that keeps seeing the same thing is quiet).
+    let announce = Memo::new(move |_| {
+        state.result.with(|r| {
+            r.as_ref()
+                .and_then(|r| {
+                    r.top5
+                        .first()
+                        .map(|p| format!("Top class ({}): {}", r.variant, p.label))
+                })
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section class="panel predictions" aria-label="Predictions" data-testid="predictions">
             <h2>"Predictions"</h2>
+            <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announce">{announce}</p>
             <Show when=has_result fallback=|| view! { <p class="hint" data-testid="no-result">"No result yet."</p> }>
                 {move || {
                     state
@@ -59,21 +72,27 @@ pub fn Predictions() -> impl IntoView {
                                                             && cams.as_ref().and_then(|c| shown_class(s, c)) == Some(class)
                                                     })
                                                 };
+                                                let chosen_class = chosen.clone();
                                                 view! {
                                                     <li
-                                                        class:chosen=chosen
-                                                        title="Show where the network sees this class"
-                                                        on:click=move |_| choose(class)
+                                                        class:chosen=chosen_class
                                                         data-testid=format!("prediction-{i}")
                                                         data-index=p.index.to_string()
                                                         data-label=p.label.clone()
                                                         data-prob=format!("{:.6}", p.prob)
                                                     >
-                                                        <span class="label">{p.label.clone()}</span>
-                                                        <span class="prob">{format!("{pct:.2} %")}</span>
-                                                        <span class="bar">
-                                                            <span class="fill" style=("width", format!("{pct:.2}%"))></span>
-                                                        </span>
+                                                        <button
+                                                            class="pick"
+                                                            title="Show where the network sees this class"
+                                                            aria-pressed=move || chosen().to_string()
+                                                            on:click=move |_| choose(class)
+                                                        >
+                                                            <span class="label">{p.label.clone()}</span>
+                                                            <span class="prob">{format!("{pct:.2} %")}</span>
+                                                            <span class="bar" aria-hidden="true">
+                                                                <span class="fill" style=("width", format!("{pct:.2}%"))></span>
+                                                            </span>
+                                                        </button>
                                                     </li>
                                                 }
                                             })
@@ -113,13 +132,6 @@ pub fn Predictions() -> impl IntoView {
                         })
                 }}
             </Show>
-            {move || state.result.get().map(|r| view! {
-                <figure class="crop">
-                    <CropView crop=r.crop.clone() cams=r.cams.clone() testid="crop"/>
-                    <figcaption>{format!("What the network saw ({0}×{0})", r.crop_size)}</figcaption>
-                </figure>
-            })}
-            <CamControls/>
         </section>
     }
 }

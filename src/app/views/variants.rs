@@ -69,7 +69,7 @@ pub fn VariantPanel() -> impl IntoView {
     view! {
         <section class="panel variants" aria-label="Variants">
             <h2>"Variants"</h2>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Every variant">
                 <table class="variant-table" data-testid="variant-table">
                     <thead>
                         <tr>
@@ -161,7 +161,7 @@ fn StageTable() -> impl IntoView {
             let d = v.config().describe();
             view! {
                 <h3>{format!("{v}: stages at {0}×{0}", d.resolution)}</h3>
-                <div class="scroll">
+                <div class="scroll" tabindex="0" role="region" aria-label="The stages">
                     <table class="stage-table" data-testid="stage-table" data-variant=v.name()>
                         <thead>
                             <tr>

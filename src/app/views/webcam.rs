@@ -1,4 +1,5 @@
-//! The webcam panel: the toggle, the live preview and the frame counters.
+//! The webcam as an input mode of the stage: the toggle, the live preview (shown only while the
+//! camera runs) and the frame counters.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,38 +21,45 @@ pub fn Webcam() -> impl IntoView {
             webcam::start(state, video);
         }
     };
+    let shown = move || running() || state.webcam.with(|s| s.frames > 0);
     view! {
-        <section class="panel webcam" aria-label="Webcam">
-            <h2>"Webcam"</h2>
-            <button data-testid="webcam-toggle" on:click=toggle>
-                {move || if running() { "Stop camera" } else { "Start camera" }}
-            </button>
-            <video node_ref=video_ref class="preview" playsinline=true muted=true data-testid="webcam-video"></video>
-            <p
-                class="webcam-stats"
-                data-testid="webcam-stats"
-                data-running=move || running().to_string()
-                data-fps=move || state.webcam.with(|s| format!("{:.2}", s.fps))
-                data-frames=move || state.webcam.with(|s| s.frames.to_string())
-            >
-                {move || {
-                    state.webcam.with(|s| {
-                        if s.running {
-                            format!(
-                                "{:.1} frames/s classified · last frame {:.0} ms · {} classified, {} dropped while busy",
-                                s.fps,
-                                s.latency_ms,
-                                s.frames,
-                                s.dropped,
-                            )
-                        } else if s.frames > 0 {
-                            format!("stopped after {} frames", s.frames)
-                        } else {
-                            "camera off".to_string()
-                        }
-                    })
-                }}
-            </p>
-        </section>
+        <button data-testid="webcam-toggle" class="secondary" aria-pressed=move || running().to_string() on:click=toggle>
+            {move || if running() { "Stop the webcam" } else { "Use the webcam" }}
+        </button>
+        <video
+            node_ref=video_ref
+            class="preview"
+            class:hidden=move || !running()
+            playsinline=true
+            muted=true
+            aria-label="Webcam preview"
+            data-testid="webcam-video"
+        ></video>
+        <p
+            class="webcam-stats"
+            class:hidden=move || !shown()
+            data-testid="webcam-stats"
+            data-running=move || running().to_string()
+            data-fps=move || state.webcam.with(|s| format!("{:.2}", s.fps))
+            data-frames=move || state.webcam.with(|s| s.frames.to_string())
+        >
+            {move || {
+                state.webcam.with(|s| {
+                    if s.running {
+                        format!(
+                            "{:.1} frames/s classified · last frame {:.0} ms · {} classified, {} dropped while busy",
+                            s.fps,
+                            s.latency_ms,
+                            s.frames,
+                            s.dropped,
+                        )
+                    } else if s.frames > 0 {
+                        format!("stopped after {} frames", s.frames)
+                    } else {
+                        "camera off".to_string()
+                    }
+                })
+            }}
+        </p>
     }
 }

@@ -94,7 +94,7 @@ pub fn ArchitecturePicture(
         })
         .collect_view();
     view! {
-        <div class="arch-scroll">
+        <div class="arch-scroll" tabindex="0" role="region" aria-label="The architecture picture">
         <svg
             class="arch-picture"
             data-testid=testid

@@ -73,6 +73,15 @@ fn fmt_tick(v: f64, unit: &str) -> String {
     }
 }
 
+/// The chart in words (its text equivalent for screen readers): every point's numbers.
+fn described(title: &str, points: &[Point], empty: &str) -> String {
+    if points.is_empty() {
+        return format!("{title}: {empty}");
+    }
+    let each: Vec<&str> = points.iter().map(|p| p.text.as_str()).collect();
+    format!("{title}. {}", each.join("; "))
+}
+
 #[component]
 fn Chart(
     title: String,
@@ -82,6 +91,7 @@ fn Chart(
     empty: &'static str,
 ) -> impl IntoView {
     let hovered = RwSignal::new(None::<String>);
+    let title_for_label = title.clone();
     let view_points = move || {
         let pts = points.get();
         let r = range(pts.iter().map(|p| p.x));
@@ -114,16 +124,13 @@ fn Chart(
                 let (x, y) = (x_of(p.x, r), y_of(p.top1));
                 let text = p.text.clone();
                 let enter = text.clone();
-                let focus = text.clone();
                 view! {
                     <g class="point" class:lite=p.variant.family() == Family::Lite
                         data-testid=format!("{testid}-point-{}", p.variant.name())
                         data-variant=p.variant.name()
                         data-x=format!("{:.3}", p.x)
                         data-top1=format!("{}", p.top1)
-                        tabindex="0"
                         on:mouseenter=move |_| hovered.set(Some(enter.clone()))
-                        on:focus=move |_| hovered.set(Some(focus.clone()))
                         on:mouseleave=move |_| hovered.set(None)
                     >
                         <circle cx=x cy=y r="5"><title>{text}</title></circle>
@@ -147,12 +154,18 @@ fn Chart(
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") role="img">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=move || described(&title_for_label, &points.get(), empty)>
                 {y_ticks}
                 <line class="axis" x1=LEFT x2=W - RIGHT y1=H - BOTTOM y2=H - BOTTOM></line>
                 <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=H - BOTTOM></line>
                 {view_points}
             </svg>
+            <details class="chart-data">
+                <summary>"The numbers"</summary>
+                <ul data-testid=format!("{testid}-text")>
+                    {move || points.get().into_iter().map(|p| view! { <li>{p.text}</li> }).collect_view()}
+                </ul>
+            </details>
             <p class="chart-hover" data-testid=format!("{testid}-hover")>
                 {move || hovered.get().unwrap_or_else(|| if points.with(Vec::is_empty) { empty.to_string() } else { "Hover a point for its numbers.".into() })}
             </p>

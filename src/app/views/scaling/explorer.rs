@@ -213,7 +213,7 @@ pub fn Explorer() -> impl IntoView {
             </dl>
             <div class="explorer-body">
                 <ArchitecturePicture config=Signal::derive(move || config.get()) testid="explorer-picture"/>
-                <div class="scroll">
+                <div class="scroll" tabindex="0" role="region" aria-label="The published presets">
                     <table class="preset-table" data-testid="explorer-presets">
                         <thead><tr><th>""</th><th>"w"</th><th>"d"</th><th>"r"</th><th>"Params"</th><th>"FLOPs"</th></tr></thead>
                         <tbody>{preset_rows}</tbody>

@@ -9,10 +9,8 @@ pub use architecture::ArchitecturePicture;
 pub use charts::Charts;
 pub use explorer::Explorer;
 
-use effnet::Variant;
 use leptos::prelude::*;
 
-use crate::app::actions;
 use crate::app::state::AppState;
 
 /// The "Scaling" tab: the selected variant's picture (animated when the variant changes), the
@@ -21,28 +19,12 @@ use crate::app::state::AppState;
 pub fn ScalingView() -> impl IntoView {
     let state = expect_context::<AppState>();
     let config = Signal::derive(move || state.variant.get().config());
-    let buttons = Variant::ALL
-        .into_iter()
-        .map(|v| {
-            view! {
-                <button
-                    class="chip"
-                    class:selected=move || state.variant.get() == v
-                    data-testid=format!("arch-pick-{}", v.name())
-                    on:click=move |_| actions::select_variant(state, v)
-                >
-                    {v.to_string()}
-                </button>
-            }
-        })
-        .collect_view();
     view! {
         <section class="panel architecture" aria-label="Architecture" data-testid="architecture">
             <h2>{move || format!("{} stage by stage", state.variant.get())}</h2>
             <p class="hint">
-                "Bar width ∝ channels, bar height ∝ number of blocks; labels give kernel, repeats and the feature-map size. Pick another variant to watch width, depth and resolution grow."
+                "Bar width ∝ channels, bar height ∝ number of blocks; labels give kernel, repeats and the feature-map size. Pick another variant at the top to watch width, depth and resolution grow."
             </p>
-            <div class="chips">{buttons}</div>
             <ArchitecturePicture config=config testid="arch-picture"/>
         </section>
         <Explorer/>

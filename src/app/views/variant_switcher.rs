@@ -1,0 +1,90 @@
+//! The variant switcher at the top of the page: one chip per preset (B0…B7, Lite0…Lite4) with
+//! its width, depth and resolution multipliers, parameters and whether weights are here — all
+//! from the core's shared configuration. A WAI-ARIA radio group: one Tab stop, arrow keys move
+//! the choice.
+
+use effnet::{Family, Variant};
+use leptos::prelude::*;
+
+use super::format::millions;
+use super::roving;
+use crate::app::actions;
+use crate::app::state::AppState;
+use crate::app::state::load::ManifestState;
+
+#[component]
+pub fn VariantSwitcher() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let refs: Vec<NodeRef<leptos::html::Button>> =
+        Variant::ALL.iter().map(|_| NodeRef::new()).collect();
+    let chips = Variant::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let d = v.config().describe();
+            let selected = move || state.variant.get() == v;
+            let pretrained = move || state.manifest.with(|m| m.entry(v).is_some());
+            let checking = move || state.manifest.with(|m| matches!(m, ManifestState::Loading));
+            let weights = move || match (pretrained(), checking()) {
+                (true, _) => "pretrained",
+                (false, true) => "checking…",
+                (false, false) => "random",
+            };
+            let refs = refs.clone();
+            let node = refs[i];
+            let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                if let Some(next) = roving::step(&ev.key(), i, Variant::ALL.len()) {
+                    ev.prevent_default();
+                    actions::select_variant(state, Variant::ALL[next]);
+                    if let Some(chip) = refs[next].get_untracked() {
+                        let _ = chip.focus();
+                    }
+                }
+            };
+            let lite = v.family() == Family::Lite;
+            view! {
+                <button
+                    node_ref=node
+                    class="variant-chip"
+                    class:lite=lite
+                    class:random=move || !pretrained() && !checking()
+                    role="radio"
+                    aria-checked=move || selected().to_string()
+                    tabindex=move || if selected() { "0" } else { "-1" }
+                    aria-label=move || format!(
+                        "{v}: width ×{:.1}, depth ×{:.1}, {}×{} pixels, {} parameters, {} weights",
+                        d.width, d.depth, d.resolution, d.resolution, millions(d.params), weights()
+                    )
+                    title=move || format!("{v} · {}", weights())
+                    data-testid=format!("variant-chip-{}", v.name())
+                    data-pretrained=move || pretrained().to_string()
+                    on:click=move |_| actions::select_variant(state, v)
+                    on:keydown=on_key
+                >
+                    <span class="chip-name">{short_name(v)}</span>
+                    <span class="chip-res">{d.resolution}</span>
+                    <span class="chip-mult">{format!("w{:.1} d{:.1}", d.width, d.depth)}</span>
+                    <span class="chip-params">{format!("{:.1} M params", d.params as f64 / 1e6)}</span>
+                    <span class="chip-weights" aria-hidden="true">{move || if pretrained() { "●" } else { "○" }}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="switcher-bar">
+            <div class="switcher" role="radiogroup" aria-label="EfficientNet variant" data-testid="variant-switcher">
+                {chips}
+            </div>
+            <p class="switcher-legend">
+                "● pretrained weights here, ○ random weights · w, d: width and depth multipliers · input side in pixels · parameters"
+            </p>
+        </div>
+    }
+}
+
+/// "B0", "Lite3": the chip's name (the family is said by the chip's colour and position).
+fn short_name(v: Variant) -> String {
+    v.to_string()
+        .trim_start_matches("EfficientNet-")
+        .to_string()
+}
