@@ -9,20 +9,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { serve, launch, open, state, waitFor, nextResult, screenshot } from "./lib.mjs";
+import { state, waitFor, nextResult, screenshot, startSite } from "./lib.mjs";
 
 const AXE = readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve("axe-core")), "axe.min.js"), "utf8");
 const SIZES = [[1280, 800], [390, 844]];
 const TABS = ["classify", "compare", "scaling"];
-let server, context, page, errors;
+let site, page, errors;
 
-before(async () => {
-  server = await serve();
-  context = await launch({ webgpu: true });
-  ({ page, errors } = await open(context, server.url));
-  await waitFor(page, (s) => s.ready, "page ready", 180000);
-});
-after(async () => { await context?.close(); await server?.close(); });
+before(async () => { site = await startSite(); ({ page, errors } = site); });
+after(() => site?.close());
 
 /** axe-core's serious and critical violations on the page as it is (WCAG 2 A/AA and best practice). */
 async function axeViolations() {

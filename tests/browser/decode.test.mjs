@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5 } from "./lib.mjs";
+import { ROOT, state, waitFor, nextResult, cliClassify, assertSameTop5, startSite } from "./lib.mjs";
 
 const FIXTURES = path.join(ROOT, "target/fixtures");
 const KINDS = path.join(FIXTURES, "jpeg-kinds");
-let server, context, page, errors;
+let site, page, errors;
 
 /** tools/make_jpeg_samples.py's files and manifest (scripts/test.sh makes them; made here if not). */
 function kinds() {
@@ -21,13 +21,8 @@ function kinds() {
   return JSON.parse(readFileSync(path.join(KINDS, "manifest.json"), "utf8"));
 }
 
-before(async () => {
-  server = await serve();
-  context = await launch({ webgpu: true });
-  ({ page, errors } = await open(context, server.url));
-  await waitFor(page, (s) => s.ready, "page ready", 180000);
-});
-after(async () => { await context?.close(); await server?.close(); });
+before(async () => { site = await startSite(); ({ page, errors } = site); });
+after(() => site?.close());
 
 /** The page's decoder on `bytes` (window.__effnetDecode: what a classification starts from). */
 async function decodeInPage(bytes, type) {
@@ -52,7 +47,8 @@ async function useBackend(kind) {
   await waitFor(page, (s) => s.backend === kind, `the ${kind} backend`, 60000);
 }
 
-test("the page decodes every JPEG kind and transparent PNG to Pillow's RGB", async () => {
+/** Every kind through the page's decoder: which decode exactly, and a line per kind. */
+async function decodeEveryKind(backend) {
   const exact = [];
   const rows = [];
   for (const k of kinds()) {
@@ -68,7 +64,7 @@ test("the page decodes every JPEG kind and transparent PNG to Pillow's RGB", asy
       const d = Math.abs(rgb[i] - reference[i]);
       if (d) { differing++; worst = Math.max(worst, d); }
     }
-    rows.push(`${k.kind}: ${differing} of ${rgb.length} values differ, worst ${worst}`);
+    rows.push(`${backend} ${k.kind}: ${differing} of ${rgb.length} values differ, worst ${worst}`);
     if (k.kind.startsWith("cmyk")) {
       // Chromium converts CMYK with its own rounding: at most one level off (measured by
       // tools/browser_decode_check.mjs; Pillow and the CLI agree exactly).
@@ -78,10 +74,19 @@ test("the page decodes every JPEG kind and transparent PNG to Pillow's RGB", asy
       exact.push(k.kind);
     }
   }
-  console.log(rows.join("\n"));
-  for (const kind of ["baseline_420", "baseline_422", "baseline_444", "progressive_420", "greyscale",
-    "restart_420", "rgba", "grey_alpha", "palette_trns"]) {
-    assert.ok(exact.includes(kind), `${kind} decoded exactly`);
+  return { exact, rows };
+}
+
+test("the page decodes every JPEG kind and transparent PNG to Pillow's RGB (WebGPU and CPU pages)", async () => {
+  // The browser decodes (the backend only runs the network): checked with either one active.
+  for (const backend of ["webgpu", "cpu"]) {
+    await useBackend(backend);
+    const { exact, rows } = await decodeEveryKind(backend);
+    console.log(rows.join("\n"));
+    for (const kind of ["baseline_420", "baseline_422", "baseline_444", "progressive_420", "greyscale",
+      "restart_420", "rgba", "grey_alpha", "palette_trns"]) {
+      assert.ok(exact.includes(kind), `${kind} decoded exactly (${backend})`);
+    }
   }
 });
 

@@ -100,6 +100,16 @@ async function watchCsp(page) {
     window.__effnetCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`)));
 }
 
+/** Serves the built site, launches Chromium (`launch`'s options) and opens the page in the first
+ * tab, ready to use: `{ server, context, page, errors, urls, close }`. */
+export async function startSite(options = { webgpu: true }) {
+  const server = await serve();
+  const context = await launch(options);
+  const opened = await open(context, server.url);
+  await waitFor(opened.page, (s) => s.ready, "page ready", 180000);
+  return { server, context, ...opened, close: async () => { await context.close(); await server.close(); } };
+}
+
 export async function screenshot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });

@@ -5,19 +5,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, cliDescribe,
-  assertSameTop5, foreignRequests, screenshot, weightsPath } from "./lib.mjs";
+import { ROOT, open, state, waitFor, nextResult, cliClassify, cliDescribe, assertSameTop5,
+  foreignRequests, screenshot, weightsPath, startSite } from "./lib.mjs";
 
-let server, context, page, errors, urls;
+let site, server, context, page, errors, urls;
 const sample = (f) => path.join(ROOT, "static/samples", f);
 
-before(async () => {
-  server = await serve();
-  context = await launch({ webgpu: true });
-  ({ page, errors, urls } = await open(context, server.url));
-  await waitFor(page, (s) => s.ready, "page ready", 180000);
-});
-after(async () => { await context?.close(); await server?.close(); });
+before(async () => { site = await startSite(); ({ server, context, page, errors, urls } = site); });
+after(() => site?.close());
 
 async function clickSample(file) {
   const before = (await state(page)).resultCount;
@@ -52,6 +47,18 @@ test("starts on WebGPU without console errors and shows every variant's numbers"
   assert.equal(await page.locator("[data-testid=weights-lite0]").innerText().then((t) => /random/.test(t)), false);
   await screenshot(page, "start-1280");
   assert.deepEqual(errors, []);
+});
+
+test("warm-up: with no image chosen the network runs once on a blank picture; the first photo's run is warm", async () => {
+  const s = await waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status), "the warm-up", 300000);
+  assert.equal(s.resultCount, 0, "the warm-up shows no result");
+  const m = s.measured.find((m) => m.variant === "lite0" && m.backend === "webgpu")?.measured;
+  assert.ok(m?.cold_ms > 0 && m.warm_runs === 0, JSON.stringify(s.measured));
+  const r = await clickSample("coffee.png");
+  assert.equal(r.error, null, r.error);
+  assert.equal(r.lastResult.cold, false, "the first photo's run is warm");
+  assert.equal(r.lastResult.cold_ms, m.cold_ms, "the cold time shown is the warm-up's");
+  assert.equal(r.lastResult.warm_runs, 1);
 });
 
 test("real photos (PNG and JPEG) on WebGPU give the CLI's top-5 (Lite0, probabilities within 1e-3)", async () => {

@@ -4,17 +4,12 @@
 // the shared config (screenshots of every view: a11y.test.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { ROOT, serve, launch, open, state, waitFor, nextResult, cliDescribe, screenshot } from "./lib.mjs";
+import { state, waitFor, nextResult, cliDescribe, startSite } from "./lib.mjs";
 
-let server, context, page, errors;
+let site, page, errors;
 
-before(async () => {
-  server = await serve();
-  context = await launch({ webgpu: true });
-  ({ page, errors } = await open(context, server.url));
-  await waitFor(page, (s) => s.ready, "page ready", 180000);
-});
-after(async () => { await context?.close(); await server?.close(); });
+before(async () => { site = await startSite(); ({ page, errors } = site); });
+after(() => site?.close());
 
 /** Drops a 640×640 grey image with the cat photo (300×200) drawn at (`x`, `y`). */
 async function dropCatAt(x, y) {

@@ -9,6 +9,7 @@ mod host;
 pub mod image;
 pub mod load;
 pub mod offline;
+mod warm_up;
 pub mod webcam;
 
 use std::cell::RefCell;
@@ -145,10 +146,13 @@ pub fn refresh(state: AppState) {
             }
             _ => {
                 let ticket = engine.session.ticket();
-                if ensure_model(state, variant, kind, Interest::Request(ticket), None)
-                    .await
-                    .is_ok()
-                    && engine.session.is_current(ticket)
+                let Ok(loaded) =
+                    ensure_model(state, variant, kind, Interest::Request(ticket), None).await
+                else {
+                    return;
+                };
+                if engine.session.is_current(ticket)
+                    && warm_up::run(state, &loaded, variant, kind, ticket).await
                 {
                     state.status.set(format!(
                         "{variant} is ready on {}: choose an image",

@@ -72,6 +72,8 @@ pub struct Options {
     pub tab: Option<Tab>,
     /// `?backend=cpu`: WebGPU is not tried.
     pub force_cpu: bool,
+    /// `?warmup=off`: no warm-up pass on a blank picture while no image is chosen.
+    pub warm_up: bool,
     pub engine: EngineOptions,
     /// `Some` in bench mode (`?bench`).
     pub bench: Option<BenchOptions>,
@@ -115,6 +117,7 @@ impl Options {
             variant: param("variant").and_then(|v| Variant::parse(&v)),
             tab: param("view").and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v)),
             force_cpu: is("backend", "cpu"),
+            warm_up: !is("warmup", "off"),
             engine,
             bench,
         }

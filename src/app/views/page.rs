@@ -101,27 +101,18 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
 #[component]
 fn Tabs() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let refs: Vec<NodeRef<leptos::html::Button>> =
-        Tab::ALL.iter().map(|_| NodeRef::new()).collect();
+    let refs = roving::buttons(Tab::ALL.len());
     let tabs = Tab::ALL
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            let refs = refs.clone();
-            let node = refs[i];
             let selected = move || state.tab.get() == t;
-            let on_key = move |ev: leptos::ev::KeyboardEvent| {
-                if let Some(next) = roving::step(&ev.key(), i, Tab::ALL.len()) {
-                    ev.prevent_default();
-                    actions::select_tab(state, Tab::ALL[next]);
-                    if let Some(tab) = refs[next].get_untracked() {
-                        let _ = tab.focus();
-                    }
-                }
-            };
+            let on_key = roving::on_keydown(refs.clone(), i, move |next| {
+                actions::select_tab(state, Tab::ALL[next])
+            });
             view! {
                 <button
-                    node_ref=node
+                    node_ref=refs[i]
                     role="tab"
                     class="tab"
                     id=format!("tab-{}", t.id())

@@ -15,8 +15,7 @@ use crate::app::state::load::ManifestState;
 #[component]
 pub fn VariantSwitcher() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let refs: Vec<NodeRef<leptos::html::Button>> =
-        Variant::ALL.iter().map(|_| NodeRef::new()).collect();
+    let refs = roving::buttons(Variant::ALL.len());
     let chips = Variant::ALL
         .into_iter()
         .enumerate()
@@ -30,21 +29,13 @@ pub fn VariantSwitcher() -> impl IntoView {
                 (false, true) => "checking…",
                 (false, false) => "random",
             };
-            let refs = refs.clone();
-            let node = refs[i];
-            let on_key = move |ev: leptos::ev::KeyboardEvent| {
-                if let Some(next) = roving::step(&ev.key(), i, Variant::ALL.len()) {
-                    ev.prevent_default();
-                    actions::select_variant(state, Variant::ALL[next]);
-                    if let Some(chip) = refs[next].get_untracked() {
-                        let _ = chip.focus();
-                    }
-                }
-            };
+            let on_key = roving::on_keydown(refs.clone(), i, move |next| {
+                actions::select_variant(state, Variant::ALL[next])
+            });
             let lite = v.family() == Family::Lite;
             view! {
                 <button
-                    node_ref=node
+                    node_ref=refs[i]
                     class="variant-chip"
                     class:lite=lite
                     class:random=move || !pretrained() && !checking()

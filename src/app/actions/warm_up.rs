@@ -1,0 +1,42 @@
+//! Warm-up: while the visitor has not chosen an image yet, a freshly loaded network runs once
+//! on a blank picture, so its pipelines are compiled and its buffers allocated before the first
+//! real request. That pass is the network's cold run and is shown as one (the first result
+//! then says "warm" and gives this cold time); any real request supersedes it.
+
+use effnet::Variant;
+use effnet::session::Ticket;
+use leptos::prelude::*;
+
+use super::engine;
+use crate::app::engine::loaded::Loaded;
+use crate::app::engine::synthetic;
+use crate::app::state::AppState;
+use crate::app::state::backend::BackendKind;
+use crate::app::state::measurements;
+
+/// Runs the warm-up pass of `loaded` if it has never run (and `?warmup=off` is not set).
+/// Returns whether `ticket` is still the current request afterwards.
+pub async fn run(
+    state: AppState,
+    loaded: &Loaded,
+    variant: Variant,
+    kind: BackendKind,
+    ticket: Ticket,
+) -> bool {
+    let engine = engine();
+    if !state.options.with_value(|o| o.warm_up) || loaded.timings().cold_ms.is_some() {
+        return engine.session.is_current(ticket);
+    }
+    state.status.set(format!(
+        "{variant} is ready on {}: warming up on a blank picture (choose an image any time)",
+        kind.label()
+    ));
+    let blank = synthetic::blank(loaded.preprocessing.size);
+    if let Ok(Some(out)) = engine.run(loaded, &blank, kind, false, Some(ticket)).await {
+        let timings = loaded.record(out.latency_ms);
+        state
+            .measured
+            .update(|m| measurements::record(m, variant, kind, &timings));
+    }
+    engine.session.is_current(ticket)
+}
