@@ -39,7 +39,9 @@ async function decodeInPage(bytes, type) {
 async function upload(name, buffer, mimeType) {
   const before = (await state(page)).resultCount;
   await page.setInputFiles("[data-testid=file-input]", { name, mimeType, buffer });
-  return nextResult(page, before, `upload ${name}`);
+  // This file's result (a backend switch re-runs the previous image: that result may land first).
+  return waitFor(page, (s) => (s.resultCount > before && s.lastResult?.input.startsWith(name)) ||
+    (s.error && !/^(Decoding|Running|Loading)/.test(s.status ?? "")), `upload ${name}`);
 }
 
 async function useBackend(kind) {
