@@ -55,6 +55,15 @@ async function fetchWasm(url) {
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
+/** The wasm, compiled while it streams in when the server names its type. */
+async function compileWasm(url) {
+  const response = await fetchWasm(url);
+  if ((response.headers.get("content-type") ?? "").startsWith("application/wasm")) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
 /** Registers ./sw.js and publishes its state as `window.__effnetOffline` (the page reads it on
  * the `effnet-offline` event): "unsupported", "registering", "ready", or "failed: why". */
 function registerServiceWorker() {
@@ -83,7 +92,11 @@ async function start() {
     return fail("The app's code could not be loaded", e);
   }
   try {
-    await glue.default({ module_or_path: fetchWasm(new URL(wasm, document.baseURI).href) });
+    const wasmUrl = new URL(wasm, document.baseURI).href;
+    const module = await compileWasm(wasmUrl);
+    // The engine's worker (site/worker.js) runs the same module: the page hands it over.
+    window.__effnetBoot = { js: new URL(js, document.baseURI).href, wasm: wasmUrl, module };
+    await glue.default({ module_or_path: module });
   } catch (e) {
     return fail("The app could not start", e);
   }

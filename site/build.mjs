@@ -9,7 +9,7 @@
 //   see scripts/build_site.sh for the measurement)
 //
 // index.html is the page's source as it is: it names `effnet-web.js`, `effnet-web_bg.wasm`,
-// `main.css`, `boot.js` and `favicon.svg`; finish.mjs gives them content-hashed names.
+// `main.css`, `boot.js`, `worker.js` and `favicon.svg`; finish.mjs gives them content-hashed names.
 
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,7 +54,7 @@ run("wasm-bindgen", ["--target", "web", "--no-typescript", "--remove-name-sectio
 console.log(`build: wasm-bindgen ${seconds(t0)}`);
 
 cpSync(path.join(ROOT, "static"), path.join(dist, "static"), { recursive: true });
-for (const [from, to] of [["style/main.css", "main.css"], ["site/boot.js", "boot.js"], ["site/favicon.svg", "favicon.svg"]]) {
+for (const [from, to] of [["style/main.css", "main.css"], ["site/boot.js", "boot.js"], ["site/worker.js", "worker.js"], ["site/favicon.svg", "favicon.svg"]]) {
   cpSync(path.join(ROOT, from), path.join(dist, to));
 }
 writeFileSync(path.join(dist, "index.html"), readFileSync(path.join(ROOT, "index.html")));

@@ -4,7 +4,7 @@
 //   1. wasm-opt when asked (npm's binaryen; Debian's 108 breaks burn's wasm; off by default:
 //      scripts/build_site.sh says why);
 //   2. content-hashed names for everything cacheable: the wasm (renamed after wasm-opt), its JS
-//      glue, the CSS, the icon, the start-up script, the weights files (the manifest is
+//      glue, the CSS, the icon, the start-up script, the engine's worker script, the weights files (the manifest is
 //      rewritten to name them);
 //   3. the service worker (site/sw.js) filled with this build's id and its app shell;
 //   4. the strict Content-Security-Policy as a meta tag, and `_headers` (Netlify / Cloudflare
@@ -79,7 +79,7 @@ html = html.replace("<meta name=\"effnet-wasm\"", `<meta name="effnet-wasm-bytes
 const glue = hashName(path.join(dist, jsRef.replace(/^\.\//, "")), "effnet-web-", ".js");
 setMeta("effnet-js", `./${rel(glue)}`);
 html = html.replace(/href="\.\/effnet-web\.js"/, `href="./${rel(glue)}"`);
-for (const [name, stem, suffix, attr] of [["boot.js", "boot-", ".js", "src"], ["main.css", "main-", ".css", "href"], ["favicon.svg", "favicon-", ".svg", "href"]]) {
+for (const [name, stem, suffix, attr] of [["boot.js", "boot-", ".js", "src"], ["worker.js", "worker-", ".js", "content"], ["main.css", "main-", ".css", "href"], ["favicon.svg", "favicon-", ".svg", "href"]]) {
   const named = hashName(path.join(dist, name), stem, suffix);
   html = html.replace(`${attr}="./${name}"`, `${attr}="./${rel(named)}"`);
 }

@@ -23,7 +23,12 @@ fn main() {
     // of the page runs.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    // The same wasm runs the page and, in site/worker.js, the engine's worker.
+    if web_sys::window().is_some() {
+        leptos::mount::mount_to_body(app::App);
+    } else {
+        app::serve_worker();
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]

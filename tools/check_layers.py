@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "src" / "app"
-RANK = {"state": 0, "engine": 1, "platform": 1, "actions": 2, "views": 3, "devtools": 3}
+RANK = {"state": 0, "engine": 1, "platform": 1, "actions": 2, "views": 3, "devtools": 3, "worker": 3}
 WEB_CRATES = ("leptos", "web_sys", "js_sys", "wasm_bindgen", "wasm_bindgen_futures")
 
 

@@ -9,6 +9,9 @@
 //!        ↓
 //! state                the signals and the plain types they hold; the address's options
 //! ```
+//!
+//! `worker/` is the engine's Web Worker: the same wasm started off the page's thread, a second
+//! composition root that uses the engine, the platform and the actions' signal-free builder.
 
 mod actions;
 mod devtools;
@@ -16,6 +19,12 @@ mod engine;
 mod platform;
 mod state;
 mod views;
+mod worker;
+
+/// The engine's worker (the page's wasm started in site/worker.js).
+pub fn serve_worker() {
+    worker::serve();
+}
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

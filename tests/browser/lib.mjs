@@ -34,6 +34,14 @@ export async function serve(dir = DIST, { mounts = {}, prefix = PREFIX } = {}) {
   return serveSite(dir, { mounts, prefix });
 }
 
+/** The site path of the engine's worker script in the built site (its name carries its hash). */
+export function workerPath(dir = DIST) {
+  const html = readFileSync(path.join(dir, "index.html"), "utf8");
+  const name = /<meta name="effnet-worker" content="\.\/([^"]+)">/.exec(html)?.[1];
+  if (!name) throw new Error(`${dir}/index.html names no worker script`);
+  return `/${name}`;
+}
+
 /** The site path of `variant`'s weights file in the built site (names carry their hash). */
 export function weightsPath(variant, dir = DIST) {
   const manifest = JSON.parse(readFileSync(path.join(dir, "static/weights/manifest.json"), "utf8"));

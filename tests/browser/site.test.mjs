@@ -8,7 +8,7 @@ import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, m
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT, DIST, PREFIX, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
+import { ROOT, DIST, PREFIX, workerPath, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
   foreignRequests } from "./lib.mjs";
 
 const sample = (f) => path.join(ROOT, "static/samples", f);
@@ -218,14 +218,20 @@ test("storage that refuses the weights (QuotaExceededError): a message, and the 
   const server = await serve();
   const context = await launch({ webgpu: false });
   try {
-    await context.addInitScript(() => {
+    const refuse = () => {
       const open = CacheStorage.prototype.open;
       CacheStorage.prototype.open = async function (name) {
         const cache = await open.call(this, name);
         cache.put = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
         return cache;
       };
-    });
+    };
+    await context.addInitScript(refuse);
+    // The engine's worker stores the weights: its script gets the same patch first.
+    const worker = workerPath();
+    const script = readFileSync(path.join(DIST, worker), "utf8");
+    server.override(worker, (req, res) =>
+      res.writeHead(200, { "content-type": "text/javascript" }).end(`(${refuse})();\n${script}`));
     const { page, errors } = await open(context, server.url);
     const s0 = await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
     assert.equal(s0.load.fromCache, false);

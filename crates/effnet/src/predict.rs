@@ -1,11 +1,11 @@
 //! Turning logits into ranked predictions, on the CPU (sorting on WebGPU is unreliable in wasm).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::labels;
 
 /// One ranked class.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub index: usize,
     pub label: String,

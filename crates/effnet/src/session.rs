@@ -277,6 +277,20 @@ where
         load
     }
 
+    /// Forgets every network kept (they are gone: e.g. the worker that held them stopped).
+    pub fn forget_all(&self) {
+        let forgotten: Vec<K> = self
+            .inner
+            .models
+            .borrow_mut()
+            .drain(..)
+            .map(|(k, _)| k)
+            .collect();
+        for k in &forgotten {
+            (self.inner.on_evict)(k);
+        }
+    }
+
     /// Keeps `model` as the most recently used, dropping the least recently used beyond `keep`.
     pub fn remember(&self, key: K, model: Rc<M>) {
         let evicted: Vec<K> = {

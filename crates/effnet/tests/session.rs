@@ -304,3 +304,33 @@ fn the_current_image_is_kept_for_re_runs() {
     assert!(session.is_current(t), "joining does not supersede");
     assert_eq!(session.supersede().generation(), t.generation() + 1);
 }
+
+#[test]
+fn forgetting_all_networks_drops_them_and_loads_again() {
+    let evicted: Rc<RefCell<Vec<&'static str>>> = Rc::default();
+    let session: Sess = {
+        let evicted = evicted.clone();
+        Session::new(2, move |k: &&'static str| evicted.borrow_mut().push(*k))
+    };
+    let calls = Rc::new(Cell::new(0));
+    let mut pool = LocalPool::new();
+    let load = |pool: &mut LocalPool, key| {
+        let calls = calls.clone();
+        pool.run_until(session.load(key, Interest::Always, move |_| {
+            calls.set(calls.get() + 1);
+            Box::pin(async { Ok(build()) }) as LocalBoxFuture<'static, _>
+        }))
+        .unwrap()
+    };
+    let first = load(&mut pool, "lite0");
+    load(&mut pool, "b0");
+    assert_eq!(calls.get(), 2);
+    session.forget_all();
+    assert!(session.kept().is_empty());
+    assert_eq!(*evicted.borrow(), vec!["lite0", "b0"]);
+    // Nothing is kept now: the next request loads again.
+    let again = load(&mut pool, "lite0");
+    assert_eq!(calls.get(), 3);
+    assert_eq!(session.kept(), vec!["lite0"]);
+    assert!(!Rc::ptr_eq(&first, &again));
+}

@@ -92,6 +92,7 @@ pub async fn classify(
         preprocess_ms: out.preprocess_ms,
         gpu_preprocess: out.gpu_preprocess,
         busy_ms: out.busy_ms,
+        in_worker: out.in_worker,
         yields: out.yields,
         latency_ms: out.latency_ms,
         cold: timings.cold,

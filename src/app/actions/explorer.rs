@@ -6,8 +6,13 @@ use std::rc::Rc;
 
 use effnet::EfficientNetConfig;
 
+use effnet::session::LoadError;
+use effnet::weights::Source;
+
 use super::engine;
-use crate::app::engine::{network, synthetic};
+use super::load::build;
+use crate::app::engine::protocol::LoadWhat;
+use crate::app::engine::synthetic;
 use crate::app::platform::js;
 use crate::app::state::AppState;
 use leptos::prelude::*;
@@ -22,17 +27,23 @@ pub async fn time_custom(
         .backend
         .with_untracked(|b| b.active)
         .ok_or("no backend has started yet")?;
-    let device = engine
-        .device(kind)
-        .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     js::sleep(0).await;
-    let (model, preprocessing) = network::random(&config, &device);
-    let loaded = engine.prepare(model, kind, preprocessing, None);
+    let resolution = config.resolution;
+    let what = LoadWhat::Random {
+        preprocessing: Source::Torchvision.preprocessing(&config, None),
+        config,
+    };
+    let (loaded, _) = build(&engine, what, kind, None, Rc::new(|_| {}), Rc::new(|| true))
+        .await
+        .map_err(|e| match e {
+            LoadError::Failed(why) => why,
+            LoadError::Superseded => "superseded".into(),
+        })?;
     let image = engine
         .session
         .image()
         .map(|(i, _)| i)
-        .unwrap_or_else(|| Rc::new(synthetic::gradient(config.resolution)));
+        .unwrap_or_else(|| Rc::new(synthetic::gradient(resolution)));
     let mut times = Vec::new();
     for _ in 0..2 {
         let out = engine

@@ -11,12 +11,13 @@ use effnet::weights::manifest::ManifestEntry;
 use leptos::prelude::*;
 
 use super::{engine, manifest, offline};
-use crate::app::engine::{Loaded, network};
+use crate::app::engine::protocol::{LoadProgress, LoadWhat};
+use crate::app::engine::{Engine, Loaded, Net, WorkerNet, network};
 use crate::app::platform::js;
-use crate::app::platform::weights::{self, Origin};
+use crate::app::platform::weights;
 use crate::app::state::AppState;
 use crate::app::state::backend::BackendKind;
-use crate::app::state::load::{LOAD_FAILED, LoadState, describe_entry};
+use crate::app::state::load::{LOAD_FAILED, LoadState, WeightsOrigin, describe_entry};
 
 /// Extra progress for a caller (the compare view's line).
 pub type Progress = Rc<dyn Fn(LoadState)>;
@@ -76,91 +77,153 @@ async fn load(
     wanted: &Wanted,
     progress: Option<Progress>,
 ) -> Result<Loaded, LoadError<String>> {
-    let show = |s: LoadState| {
+    let show = Rc::new(move |s: LoadState| {
         if let Some(p) = &progress {
             p(s.clone());
         }
         if state.variant.get_untracked() == variant {
             state.load.set(s);
         }
-    };
-    let superseded = || !wanted.get();
-    if superseded() {
+    });
+    if !wanted.get() {
         return Err(LoadError::Superseded);
     }
-    let engine = engine();
-    let device = engine
-        .device(kind)
-        .ok_or_else(|| LoadError::Failed(format!("the {} backend is not ready", kind.label())))?;
     let started = js::now();
-    let Some(entry) = entry else {
-        show(LoadState::Preparing {
-            variant,
-            what: format!("initialising {variant} randomly on {}", kind.label()),
-        });
-        js::sleep(0).await;
-        if superseded() {
-            return Err(LoadError::Superseded);
-        }
-        let loaded = engine.prepare(
-            variant.config().init(&device),
-            kind,
-            Source::preset_preprocessing(variant),
-            None,
-        );
-        show(LoadState::Ready {
-            variant,
-            pretrained: false,
-            from_cache: false,
-            ms: js::now() - started,
-        });
-        return Ok(loaded);
+    let pretrained = entry.is_some();
+    let weights = entry.as_ref().map(describe_entry);
+    let building = if pretrained {
+        format!("building {variant} on {}", kind.label())
+    } else {
+        format!("initialising {variant} randomly on {}", kind.label())
     };
-    show(LoadState::Downloading {
-        variant,
-        loaded: 0,
-        total: entry.bytes,
-    });
-    let downloaded = |loaded: u64, total: u64| {
-        show(LoadState::Downloading {
-            variant,
-            loaded,
-            total,
+    let what = match entry {
+        Some(entry) => {
+            show(LoadState::Downloading {
+                variant,
+                loaded: 0,
+                total: entry.bytes,
+            });
+            LoadWhat::Weights { entry }
+        }
+        None => {
+            show(LoadState::Preparing {
+                variant,
+                what: building.clone(),
+            });
+            LoadWhat::Random {
+                config: variant.config(),
+                preprocessing: Source::preset_preprocessing(variant),
+            }
+        }
+    };
+    let on_progress = {
+        let show = show.clone();
+        Rc::new(move |p: LoadProgress| {
+            show(match p {
+                LoadProgress::Downloading { loaded, total } => LoadState::Downloading {
+                    variant,
+                    loaded,
+                    total,
+                },
+                LoadProgress::Building => LoadState::Preparing {
+                    variant,
+                    what: building.clone(),
+                },
+            })
         })
     };
-    let (bytes, origin) = weights::fetch_weights(&entry, &downloaded, &|| wanted.get())
-        .await
-        .map_err(|e| match e {
-            LoadError::Failed(why) => LoadError::Failed(format!("{variant}: {why}")),
-            superseded => superseded,
-        })?;
+    let still_wanted = {
+        let wanted = wanted.clone();
+        Rc::new(move || wanted.get())
+    };
+    let (loaded, origin) = build(&engine(), what, kind, weights, on_progress, still_wanted).await?;
     match &origin {
-        Origin::NetworkNotStored(why) => offline::not_stored(state, variant, why),
-        Origin::Cache | Origin::Network => offline::stored(state, variant),
+        Some(WeightsOrigin::NetworkNotStored(why)) => offline::not_stored(state, variant, why),
+        Some(WeightsOrigin::Cache | WeightsOrigin::Network) => offline::stored(state, variant),
+        None => {}
     }
-    if superseded() {
-        return Err(LoadError::Superseded);
-    }
-    show(LoadState::Preparing {
-        variant,
-        what: format!("building {variant} on {}", kind.label()),
-    });
-    js::sleep(0).await;
-    if superseded() {
-        return Err(LoadError::Superseded);
-    }
-    let model = network::from_web_format(&bytes, variant, &device).map_err(LoadError::Failed)?;
-    let loaded = engine.prepare(
-        model,
-        kind,
-        entry.preprocessing.clone(),
-        Some(describe_entry(&entry)),
-    );
     show(LoadState::Ready {
         variant,
-        pretrained: true,
-        from_cache: origin == Origin::Cache,
+        pretrained,
+        from_cache: origin == Some(WeightsOrigin::Cache),
         ms: js::now() - started,
     });
     Ok(loaded)
+}
+
+/// Builds `what` on `kind`: in the engine's worker when it has one, here otherwise. Writes no
+/// signal (the worker builds its networks with it too). Returns where the weights came from.
+pub async fn build(
+    engine: &Engine,
+    what: LoadWhat,
+    kind: BackendKind,
+    weights: Option<String>,
+    progress: Rc<dyn Fn(LoadProgress)>,
+    wanted: Rc<dyn Fn() -> bool>,
+) -> Result<(Loaded, Option<WeightsOrigin>), LoadError<String>> {
+    if !engine.ready(kind) {
+        return Err(LoadError::Failed(format!(
+            "the {} backend is not ready",
+            kind.label()
+        )));
+    }
+    let Some(remote) = engine.remote() else {
+        return build_here(engine, what, kind, weights, progress, wanted).await;
+    };
+    let preprocessing = what.preprocessing().clone();
+    let (id, origin) = remote.load(what, kind, progress, wanted).await?;
+    let net = Net::InWorker(WorkerNet { id, remote });
+    Ok((Loaded::new(net, preprocessing, weights), origin))
+}
+
+/// [`build`] on this thread.
+pub async fn build_here(
+    engine: &Engine,
+    what: LoadWhat,
+    kind: BackendKind,
+    weights: Option<String>,
+    progress: Rc<dyn Fn(LoadProgress)>,
+    wanted: Rc<dyn Fn() -> bool>,
+) -> Result<(Loaded, Option<WeightsOrigin>), LoadError<String>> {
+    let device = engine
+        .device(kind)
+        .ok_or_else(|| LoadError::Failed(format!("the {} backend is not ready", kind.label())))?;
+    let superseded = || !wanted();
+    let (model, preprocessing, origin) = match what {
+        LoadWhat::Random {
+            config,
+            preprocessing,
+        } => {
+            // Let the "initialising" line paint before the synchronous work.
+            js::sleep(0).await;
+            if superseded() {
+                return Err(LoadError::Superseded);
+            }
+            (config.init(&device), preprocessing, None)
+        }
+        LoadWhat::Weights { entry } => {
+            let variant = Variant::parse(&entry.variant)
+                .ok_or_else(|| LoadError::Failed(format!("unknown variant {:?}", entry.variant)))?;
+            let downloaded =
+                |loaded: u64, total: u64| progress(LoadProgress::Downloading { loaded, total });
+            let (bytes, origin) = weights::fetch_weights(&entry, &downloaded, &*wanted)
+                .await
+                .map_err(|e| match e {
+                    LoadError::Failed(why) => LoadError::Failed(format!("{variant}: {why}")),
+                    superseded => superseded,
+                })?;
+            if superseded() {
+                return Err(LoadError::Superseded);
+            }
+            progress(LoadProgress::Building);
+            js::sleep(0).await;
+            if superseded() {
+                return Err(LoadError::Superseded);
+            }
+            let model =
+                network::from_web_format(&bytes, variant, &device).map_err(LoadError::Failed)?;
+            (model, entry.preprocessing, Some(origin))
+        }
+    };
+    Ok((engine.prepare(model, kind, preprocessing, weights), origin))
 }

@@ -5,12 +5,14 @@
 pub mod classify;
 pub mod compare;
 pub mod explorer;
-mod host;
+pub mod host;
 pub mod image;
 pub mod load;
 pub mod offline;
+mod remote;
 mod warm_up;
 pub mod webcam;
+pub mod worker;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,7 +27,7 @@ use leptos::task::spawn_local;
 use crate::app::engine::Engine;
 use crate::app::platform::{gpu, js, weights};
 use crate::app::state::activation_map::CamSettings;
-use crate::app::state::backend::{BackendInfo, BackendKind, GpuState};
+use crate::app::state::backend::{BackendInfo, BackendKind, GpuState, RunsIn};
 use crate::app::state::load::{LOAD_FAILED, LoadState, ManifestState};
 use crate::app::state::{AppState, Tab};
 use classify::classify;
@@ -75,11 +77,23 @@ pub async fn start(state: AppState) {
     }
     state.manifest.set(manifest);
     offline::scan(state);
-    start_backend(state, state.options.with_value(|o| o.force_cpu)).await;
+    let (forced_cpu, in_worker) = state.options.with_value(|o| (o.force_cpu, o.worker));
+    if !in_worker {
+        state.backend.update(|b| {
+            b.runs_in = RunsIn::Page(
+                "the address asks for it (?worker=off, or a dev tool that needs the network here)"
+                    .into(),
+            )
+        });
+    }
+    if !(in_worker && worker::start(state, forced_cpu).await) {
+        start_backend(state, forced_cpu).await;
+    }
     state.status.set("Ready".into());
 }
 
 async fn start_backend(state: AppState, forced_cpu: bool) {
+    let runs_in = state.backend.with_untracked(|b| b.runs_in.clone());
     if forced_cpu {
         state.backend.set(BackendInfo {
             active: Some(BackendKind::Cpu),
@@ -87,6 +101,7 @@ async fn start_backend(state: AppState, forced_cpu: bool) {
             notice: Some(
                 "CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.".into(),
             ),
+            runs_in,
         });
         return;
     }
@@ -122,6 +137,7 @@ async fn start_backend(state: AppState, forced_cpu: bool) {
         active: Some(active),
         gpu,
         notice,
+        runs_in,
     });
 }
 
@@ -204,7 +220,7 @@ pub fn retry_load(state: AppState) {
 
 /// Runs models on `kind` from now on.
 pub fn select_backend(state: AppState, kind: BackendKind) {
-    if state.backend.with_untracked(|b| b.active) == Some(kind) || engine().device(kind).is_none() {
+    if state.backend.with_untracked(|b| b.active) == Some(kind) || !engine().ready(kind) {
         return;
     }
     engine().session.supersede();

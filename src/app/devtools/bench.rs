@@ -207,7 +207,10 @@ async fn profile(state: AppState, variant: Variant, kind: BackendKind, runs: usi
             burn::tensor::TensorData::new(input, [1, 3, size, size]),
             &device,
         );
-        super::profile::profile(&loaded.model, x, runs).await
+        let model = loaded
+            .model()
+            .ok_or("profiling reads the network on the page's thread (?worker=off)")?;
+        super::profile::profile(model, x, runs).await
     }
     .await;
     match result {

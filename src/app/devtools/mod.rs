@@ -26,8 +26,26 @@ pub fn install(state: AppState) {
     }
 }
 
-/// A memory reading while `kind` is the backend in use.
+/// A memory reading while `kind` is the backend in use. When the networks run in the worker:
+/// its GPU pools, and the wasm memory and JS heap of the page and the worker together (the
+/// worker's as of its last reply).
 fn memory_sample(run: usize, kind: BackendKind) -> MemorySample {
+    if let Some(stats) = engine().remote().and_then(|r| r.stats()) {
+        let page = memory::sample(run, None);
+        let mut sample = stats.memory;
+        sample.run = run;
+        sample.wasm_bytes += page.wasm_bytes;
+        sample.js_heap_bytes = match (sample.js_heap_bytes, page.js_heap_bytes) {
+            (Some(worker), Some(page)) => Some(worker + page),
+            (worker, page) => worker.or(page),
+        };
+        if kind == BackendKind::Cpu {
+            sample.gpu_in_use_bytes = None;
+            sample.gpu_reserved_bytes = None;
+            sample.gpu_allocations = None;
+        }
+        return sample;
+    }
     let gpu = match kind {
         BackendKind::WebGpu => engine().device(kind),
         BackendKind::Cpu => None,

@@ -6,16 +6,18 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::Closure;
 
 use super::{memory_sample, prepcheck};
+use crate::app::actions::{engine, worker};
 use crate::app::engine::{depthwise_gpu, preprocess_gpu, wasm_simd};
 use crate::app::platform::{image, js};
 use crate::app::state::AppState;
-use crate::app::state::backend::GpuState;
+use crate::app::state::backend::{GpuState, RunsIn};
 use crate::app::state::load::{LoadState, ManifestState};
 
 /// Mirrors the state into `window.__effnet` whenever it changes, and installs
 /// `window.__effnetDecode`.
 pub fn install(state: AppState) {
     install_decode();
+    install_crash();
     Effect::new(move |_| {
         let result = state.result.get();
         let backend = state.backend.get();
@@ -81,16 +83,24 @@ pub fn install(state: AppState) {
                 .collect::<Vec<_>>()
         }));
         value["cam"] = json!({ "enabled": state.cam.with(|c| c.enabled), "class": state.cam.with(|c| c.class) });
-        let (launched, declined) = depthwise_gpu::counts();
+        // The worker's counters when the networks run there (as of its last reply).
+        let worker = engine().remote().and_then(|r| r.stats());
+        let (launched, declined) = worker
+            .map(|w| (w.depthwise_launched, w.depthwise_declined))
+            .unwrap_or_else(depthwise_gpu::counts);
         value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
+        value["runsIn"] = json!(match &backend.runs_in {
+            RunsIn::Starting => "starting".to_string(),
+            RunsIn::Worker => "worker".to_string(),
+            RunsIn::Page(why) => format!("page: {why}"),
+        });
         value["offline"] = json!(state.offline.get());
         // Read whenever the state changes (tests compare them around a step).
         if let Some(kind) = backend.active {
             value["memory"] = json!(memory_sample(0, kind));
         }
         value["wasmSimd"] = json!(wasm_simd());
-        value["preprocess"] =
-            json!({ "gpuRuns": preprocess_gpu::runs(), "checks": prepcheck::checks() });
+        value["preprocess"] = json!({ "gpuRuns": worker.map_or_else(preprocess_gpu::runs, |w| w.gpu_preprocess_runs), "checks": prepcheck::checks() });
         if let Some(bench) = state.bench.get() {
             value["bench"] = json!(bench);
         }
@@ -119,4 +129,12 @@ fn install_decode() {
     });
     js::set(&js::window().into(), "__effnetDecode", decode.as_ref());
     decode.forget();
+}
+
+/// `window.__effnetCrashWorker()`: makes the engine's worker trap, as a crash would (tests of
+/// the restart); `false` when the networks do not run in a worker.
+fn install_crash() {
+    let crash = Closure::<dyn Fn() -> bool>::new(worker::crash);
+    js::set(&js::window().into(), "__effnetCrashWorker", crash.as_ref());
+    crash.forget();
 }

@@ -6,11 +6,20 @@ use effnet::EfficientNet;
 use effnet::preprocess::Preprocessing;
 use effnet::stats::median;
 
+use super::remote::WorkerNet;
 use crate::app::state::results::Timings;
+
+/// Where a network lives.
+pub enum Net {
+    /// On this thread.
+    Here(Box<EfficientNet>),
+    /// In the engine's worker.
+    InWorker(WorkerNet),
+}
 
 /// A network ready to run.
 pub struct Loaded {
-    pub model: EfficientNet,
+    pub net: Net,
     pub preprocessing: Preprocessing,
     /// `Some(description)` for pretrained weights, `None` for a random initialisation.
     pub weights: Option<String>,
@@ -20,13 +29,21 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    pub fn new(model: EfficientNet, preprocessing: Preprocessing, weights: Option<String>) -> Self {
+    pub fn new(net: Net, preprocessing: Preprocessing, weights: Option<String>) -> Self {
         Self {
-            model,
+            net,
             preprocessing,
             weights,
             cold_ms: Cell::new(None),
             warm_ms: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The network, when it lives on this thread.
+    pub fn model(&self) -> Option<&EfficientNet> {
+        match &self.net {
+            Net::Here(model) => Some(model.as_ref()),
+            Net::InWorker(_) => None,
         }
     }
 

@@ -6,10 +6,12 @@
 
 pub mod loaded;
 pub mod network;
+pub mod protocol;
+pub mod remote;
 mod run;
 pub mod synthetic;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::tensor::{Device, Tensor};
@@ -19,7 +21,8 @@ use effnet::session::{Session, Ticket};
 use futures_util::future::LocalBoxFuture;
 
 pub use effnet::cube::{depthwise as depthwise_gpu, preprocess as preprocess_gpu};
-pub use loaded::Loaded;
+pub use loaded::{Loaded, Net};
+pub use remote::{Remote, WorkerNet};
 pub use run::RunOutput;
 
 use crate::app::state::backend::BackendKind;
@@ -67,6 +70,10 @@ pub struct Engine {
     host: Rc<dyn Host>,
     gpu: Rc<RefCell<Option<Device>>>,
     input_check: RefCell<Option<InputCheckHook>>,
+    /// The worker that builds and runs the networks, when there is one (and whether WebGPU
+    /// runs there).
+    remote: RefCell<Option<Rc<dyn Remote>>>,
+    remote_gpu: Cell<bool>,
 }
 
 impl Engine {
@@ -95,6 +102,29 @@ impl Engine {
             host,
             gpu,
             input_check: RefCell::new(None),
+            remote: RefCell::new(None),
+            remote_gpu: Cell::new(false),
+        }
+    }
+
+    /// Builds and runs networks in `remote` from now on (`gpu`: WebGPU runs there), or here
+    /// (`None`).
+    pub fn set_remote(&self, remote: Option<Rc<dyn Remote>>, gpu: bool) {
+        *self.remote.borrow_mut() = remote;
+        self.remote_gpu.set(gpu);
+    }
+
+    /// The worker, when networks run in one.
+    pub fn remote(&self) -> Option<Rc<dyn Remote>> {
+        self.remote.borrow().clone()
+    }
+
+    /// Whether networks can be built on `kind` now.
+    pub fn ready(&self, kind: BackendKind) -> bool {
+        match (self.remote.borrow().is_some(), kind) {
+            (_, BackendKind::Cpu) => true,
+            (true, BackendKind::WebGpu) => self.remote_gpu.get(),
+            (false, BackendKind::WebGpu) => self.gpu.borrow().is_some(),
         }
     }
 
@@ -132,7 +162,7 @@ impl Engine {
         weights: Option<String>,
     ) -> Loaded {
         Loaded::new(
-            network::for_backend(model, kind, &self.options),
+            Net::Here(Box::new(network::for_backend(model, kind, &self.options))),
             preprocessing,
             weights,
         )
@@ -150,7 +180,31 @@ impl Engine {
         ticket: Option<Ticket>,
     ) -> Result<Option<RunOutput>, String> {
         let _busy = self.session.begin_run();
-        let cancelled = || ticket.is_some_and(|t| !self.session.is_current(t));
-        run::run_model(self, loaded, image, kind, with_cams, &cancelled).await
+        let session = self.session.clone();
+        let cancelled = move || ticket.is_some_and(|t| !session.is_current(t));
+        match &loaded.net {
+            Net::InWorker(net) => {
+                net.remote
+                    .run(net.id, kind, image, with_cams, Rc::new(cancelled))
+                    .await
+            }
+            Net::Here(_) => {
+                self.run_here(loaded, image, kind, with_cams, &cancelled)
+                    .await
+            }
+        }
+    }
+
+    /// Runs `loaded` (a network on this thread) on `image` until `cancelled()` (the worker's
+    /// runs, which the page cancels by message).
+    pub async fn run_here(
+        &self,
+        loaded: &Loaded,
+        image: &RgbImage,
+        kind: BackendKind,
+        with_cams: bool,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Option<RunOutput>, String> {
+        run::run_here(self, loaded, image, kind, with_cams, cancelled).await
     }
 }

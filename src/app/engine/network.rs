@@ -2,8 +2,8 @@
 //! set up the way it runs fastest there.
 
 use effnet::model::{DepthwiseImpl, flex_kernels};
-use effnet::weights::{Source, web};
-use effnet::{EfficientNet, EfficientNetConfig, Variant};
+use effnet::weights::web;
+use effnet::{EfficientNet, Variant};
 
 use super::depthwise_gpu;
 use crate::app::state::backend::BackendKind;
@@ -47,16 +47,4 @@ pub fn from_web_format(
     web::load(bytes, Some(variant.name()), device)
         .map(|(_config, model)| model)
         .map_err(|e| format!("{variant}: {e}"))
-}
-
-/// A randomly initialised network of `config` and how a torchvision-style checkpoint of it
-/// would be fed (the explorer's configurations that are not presets).
-pub fn random(
-    config: &EfficientNetConfig,
-    device: &burn::tensor::Device,
-) -> (EfficientNet, effnet::preprocess::Preprocessing) {
-    (
-        config.init(device),
-        Source::Torchvision.preprocessing(config, None),
-    )
 }

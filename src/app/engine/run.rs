@@ -41,10 +41,12 @@ pub struct RunOutput {
     pub crop: Arc<RgbImage>,
     pub crop_size: usize,
     pub cams: Option<Cams>,
+    /// Whether the engine's worker ran it (the busy time is then the worker's, not the page's).
+    pub in_worker: bool,
 }
 
 /// Runs `loaded` on `image`. `Ok(None)` when `cancelled()` turned true during the run.
-pub(super) async fn run_model(
+pub(super) async fn run_here(
     engine: &Engine,
     loaded: &Loaded,
     image: &RgbImage,
@@ -57,7 +59,9 @@ pub(super) async fn run_model(
         .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
     let host = &engine.host;
     let options = engine.options;
-    let model = &loaded.model;
+    let model = loaded
+        .model()
+        .ok_or("this network lives in the engine's worker")?;
     if kind == BackendKind::WebGpu {
         // Wait until the GPU has done what was queued before (uploads of networks loaded
         // meanwhile, a superseded run): that is not this run's latency.
@@ -154,6 +158,7 @@ pub(super) async fn run_model(
         crop: Arc::new(crop),
         crop_size: size,
         cams,
+        in_worker: false,
     }))
 }
 

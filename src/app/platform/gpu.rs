@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 
 use burn::tensor::Device;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js;
@@ -17,7 +17,7 @@ thread_local! {
 /// Asks the browser for a WebGPU adapter and reads its description. Burn requests its own
 /// adapter with the same (high-performance) preference, so this is the one it gets.
 pub async fn probe_adapter() -> Result<AdapterInfo, String> {
-    let navigator: JsValue = js::window().navigator().into();
+    let navigator = js::navigator();
     let gpu = js::get(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser does not offer WebGPU (navigator.gpu is missing)".into());

@@ -12,18 +12,66 @@ pub fn document() -> web_sys::Document {
     window().document().expect("the window has a document")
 }
 
-/// Milliseconds since page load (`performance.now()`).
+/// A function of the global scope (the window's or the worker's), e.g. `fetch`.
+pub fn global_fn(name: &str) -> Option<js_sys::Function> {
+    get(&js_sys::global(), name).dyn_into().ok()
+}
+
+/// Milliseconds since the page (or the worker) started (`performance.now()`).
 pub fn now() -> f64 {
-    window().performance().map(|p| p.now()).unwrap_or(0.0)
+    thread_local! {
+        static PERFORMANCE: Option<web_sys::Performance> =
+            get(&js_sys::global(), "performance").dyn_into().ok();
+    }
+    PERFORMANCE.with(|p| p.as_ref().map(|p| p.now()).unwrap_or(0.0))
+}
+
+/// `setTimeout(callback, ms, argument)` in the window or the worker: the timer's id.
+pub fn set_timeout(callback: &js_sys::Function, ms: i32, argument: &JsValue) -> Option<i32> {
+    let set = global_fn("setTimeout")?;
+    let args = js_sys::Array::of3(callback, &JsValue::from(ms), argument);
+    set.apply(&JsValue::UNDEFINED, &args)
+        .ok()?
+        .as_f64()
+        .map(|id| id as i32)
+}
+
+pub fn clear_timeout(id: i32) {
+    if let Some(clear) = global_fn("clearTimeout") {
+        let _ = clear.call1(&JsValue::UNDEFINED, &JsValue::from(id));
+    }
 }
 
 /// Waits `ms` milliseconds without blocking the page (a `setTimeout` promise). `sleep(0)` lets
 /// the browser paint and handle events before long synchronous work.
 pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _reject| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        let _ = set_timeout(&resolve, ms, &JsValue::UNDEFINED);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// `fetch(url, init)` of the window or the worker.
+pub fn fetch(url: &str, init: &web_sys::RequestInit) -> Promise {
+    global_fn("fetch")
+        .and_then(|f| f.call2(&JsValue::UNDEFINED, &url.into(), init).ok())
+        .and_then(|p| p.dyn_into().ok())
+        .unwrap_or_else(|| Promise::reject(&"this browser has no fetch".into()))
+}
+
+/// The Cache API (`caches`), where there is one (secure contexts only).
+pub fn caches() -> Option<web_sys::CacheStorage> {
+    get(&js_sys::global(), "caches").dyn_into().ok()
+}
+
+/// `navigator` of the window or the worker.
+pub fn navigator() -> JsValue {
+    get(&js_sys::global(), "navigator")
+}
+
+/// `navigator.onLine` (true when the browser does not say).
+pub fn online() -> bool {
+    get(&navigator(), "onLine").as_bool().unwrap_or(true)
 }
 
 /// Gives the event loop a turn and comes back as soon as possible: a message posted to a
@@ -134,6 +182,18 @@ pub fn context_2d(
 /// `object[key] = value` (ignoring failure: only on plain objects and elements here).
 pub fn set(object: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// `object.method(...args)`, its result ignored.
+pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<(), String> {
+    let function = get(object, method)
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| format!("no {method} here"))?;
+    let args: js_sys::Array = args.iter().collect();
+    function
+        .apply(object, &args)
+        .map(|_| ())
+        .map_err(|e| error_text(&e))
 }
 
 /// `object.method(...args)` when it returns a promise.

@@ -18,7 +18,7 @@ pub fn wasm_bytes() -> f64 {
 }
 
 pub fn js_heap_bytes() -> Option<f64> {
-    let performance: wasm_bindgen::JsValue = js::window().performance()?.into();
+    let performance = js::get(&js_sys::global(), "performance");
     js::get(&js::get(&performance, "memory"), "usedJSHeapSize").as_f64()
 }
 

@@ -9,5 +9,7 @@ pub mod image;
 pub mod js;
 pub mod listeners;
 pub mod memory;
+pub mod messages;
 pub mod storage;
 pub mod weights;
+pub mod worker;

@@ -23,7 +23,7 @@ async fn fetch(url: &str, no_cache: bool) -> Result<Response, String> {
     if no_cache {
         init.set_cache(RequestCache::NoCache);
     }
-    let response = JsFuture::from(js::window().fetch_with_str_and_init(url, &init))
+    let response = JsFuture::from(js::fetch(url, &init))
         .await
         .map_err(|e| fetch_failed(url, &e))?;
     Ok(response.unchecked_into())
@@ -31,7 +31,7 @@ async fn fetch(url: &str, no_cache: bool) -> Result<Response, String> {
 
 /// The message for a request that failed before any response: offline, or why not.
 fn fetch_failed(url: &str, error: &JsValue) -> String {
-    if js::window().navigator().on_line() {
+    if js::online() {
         format!("cannot fetch {url}: {}", js::error_text(error))
     } else {
         format!(
@@ -72,7 +72,7 @@ pub async fn load_manifest() -> ManifestState {
 
 async fn open_cache() -> Option<Cache> {
     // `caches` exists only in secure contexts (https, localhost, 127.0.0.1).
-    let caches = js::window().caches().ok()?;
+    let caches = js::caches()?;
     JsFuture::from(caches.open(CACHE_NAME))
         .await
         .ok()
@@ -88,14 +88,7 @@ async fn response_bytes(response: &Response) -> Result<Vec<u8>, String> {
 }
 
 /// Where the bytes came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Cache,
-    /// Downloaded and stored in the Cache API.
-    Network,
-    /// Downloaded, but the browser refused to store it (the reason: e.g. QuotaExceededError).
-    NetworkNotStored(String),
-}
+pub use crate::app::state::load::WeightsOrigin as Origin;
 
 /// The cache key of `entry`'s file: it names the content, so a new file under the same name is
 /// never served stale.
@@ -139,15 +132,11 @@ async fn within(promise: Promise, ms: i32) -> Waited {
     let sentinel: JsValue = js_sys::Object::new().into();
     let timer = Cell::new(None);
     let timeout = Promise::new(&mut |resolve, _| {
-        timer.set(
-            js::window()
-                .set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &sentinel)
-                .ok(),
-        );
+        timer.set(js::set_timeout(&resolve, ms, &sentinel));
     });
     let outcome = JsFuture::from(Promise::race(&js_sys::Array::of2(&promise, &timeout))).await;
     if let Some(id) = timer.get() {
-        js::window().clear_timeout_with_handle(id);
+        js::clear_timeout(id);
     }
     match outcome {
         Ok(v) if js_sys::Object::is(&v, &sentinel) => Waited::TimedOut,
@@ -225,15 +214,14 @@ pub async fn fetch_weights(
             STALL_MS / 1000
         )
     };
-    let response: Response =
-        match within(js::window().fetch_with_str_and_init(&url, &init), STALL_MS).await {
-            Waited::Done(r) => r.unchecked_into(),
-            Waited::TimedOut => {
-                abort(&controller);
-                return Err(LoadError::Failed(stalled()));
-            }
-            Waited::Failed(e) => return Err(LoadError::Failed(fetch_failed(&url, &e))),
-        };
+    let response: Response = match within(js::fetch(&url, &init), STALL_MS).await {
+        Waited::Done(r) => r.unchecked_into(),
+        Waited::TimedOut => {
+            abort(&controller);
+            return Err(LoadError::Failed(stalled()));
+        }
+        Waited::Failed(e) => return Err(LoadError::Failed(fetch_failed(&url, &e))),
+    };
     if response.status() == 404 {
         return Err(LoadError::Failed(format!(
             "the weights file {url} is missing on the server (HTTP 404); the manifest lists it, so the site is incomplete"
@@ -325,7 +313,7 @@ pub async fn fetch_weights(
 
 /// Forgets every cached weights file (a button, and tests).
 pub async fn clear_cache() -> Result<(), String> {
-    let caches = js::window().caches().map_err(|e| js::error_text(&e))?;
+    let caches = js::caches().ok_or("this browser has no Cache API here")?;
     JsFuture::from(caches.delete(CACHE_NAME))
         .await
         .map(|_: JsValue| ())

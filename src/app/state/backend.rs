@@ -1,6 +1,6 @@
 //! Which backend runs the networks, and what the browser said about WebGPU.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BackendKind {
     WebGpu,
     Cpu,
@@ -24,7 +24,7 @@ impl BackendKind {
 }
 
 /// What `navigator.gpu.requestAdapter()` says about the adapter.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdapterInfo {
     pub vendor: String,
     pub architecture: String,
@@ -73,6 +73,17 @@ pub enum GpuState {
     Ready(AdapterInfo),
 }
 
+/// Where the networks run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum RunsIn {
+    #[default]
+    Starting,
+    /// The engine's Web Worker: the page's thread only renders.
+    Worker,
+    /// The page's own thread, and why (`?worker=off`, no worker, no WebGPU in workers).
+    Page(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendInfo {
     /// The backend models run on; `None` while starting.
@@ -80,6 +91,7 @@ pub struct BackendInfo {
     pub gpu: GpuState,
     /// Shown when the page fell back to the CPU by itself.
     pub notice: Option<String>,
+    pub runs_in: RunsIn,
 }
 
 impl Default for BackendInfo {
@@ -88,6 +100,7 @@ impl Default for BackendInfo {
             active: None,
             gpu: GpuState::Probing,
             notice: None,
+            runs_in: RunsIn::Starting,
         }
     }
 }

@@ -81,7 +81,7 @@ pub struct Profile {
 }
 
 /// One reading.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct MemorySample {
     /// After this many runs (soak) or 0.
     pub run: usize,

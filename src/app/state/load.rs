@@ -72,3 +72,13 @@ pub fn describe_entry(entry: &ManifestEntry) -> String {
         entry.origin
     )
 }
+
+/// Where a weights file came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum WeightsOrigin {
+    Cache,
+    /// Downloaded and stored in the Cache API.
+    Network,
+    /// Downloaded, but the browser refused to store it (the reason: e.g. QuotaExceededError).
+    NetworkNotStored(String),
+}

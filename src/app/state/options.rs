@@ -7,7 +7,7 @@ use effnet::Variant;
 use super::Tab;
 
 /// How the depthwise layers run (`?dw=`, `?dwlayout=`; the page's own kernels by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum DepthwiseChoice {
     /// Our kernels: CubeCL on WebGPU (channels-last output), the core's Flex kernel on the CPU.
     #[default]
@@ -21,7 +21,7 @@ pub enum DepthwiseChoice {
 }
 
 /// What the engine needs to know (all bench knobs; the defaults are what visitors get).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineOptions {
     /// Crop and normalise on the GPU when WebGPU runs (`?prep=cpu` keeps it on the CPU).
     pub gpu_preprocess: bool,
@@ -74,6 +74,9 @@ pub struct Options {
     pub force_cpu: bool,
     /// `?warmup=off`: no warm-up pass on a blank picture while no image is chosen.
     pub warm_up: bool,
+    /// The networks run in the engine's Web Worker; `?worker=off` (and the dev tools that
+    /// read the network itself: `?prepcheck`, `?bench&profile`) keep them on the page's thread.
+    pub worker: bool,
     pub engine: EngineOptions,
     /// `Some` in bench mode (`?bench`).
     pub bench: Option<BenchOptions>,
@@ -118,6 +121,9 @@ impl Options {
             tab: param("view").and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v)),
             force_cpu: is("backend", "cpu"),
             warm_up: !is("warmup", "off"),
+            worker: !(is("worker", "off")
+                || engine.check_inputs
+                || (param("bench").is_some() && param("profile").is_some())),
             engine,
             bench,
         }

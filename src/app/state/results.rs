@@ -31,6 +31,8 @@ pub struct RunResult {
     /// Main-thread time spent preprocessing and building the pass (on the CPU backend:
     /// computing it, in slices between which the page stays responsive).
     pub busy_ms: f64,
+    /// Whether the engine's worker ran it (`busy_ms` is then the worker's time, not the page's).
+    pub in_worker: bool,
     /// Times the CPU path gave the event loop a turn during this run.
     pub yields: u32,
     /// Forward pass and readback of this run.

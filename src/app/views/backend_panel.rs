@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::app::actions;
 use crate::app::state::AppState;
-use crate::app::state::backend::{BackendKind, GpuState};
+use crate::app::state::backend::{BackendKind, GpuState, RunsIn};
 
 /// Shows the backend in use, the adapter, and lets the visitor switch.
 #[component]
@@ -26,6 +26,20 @@ pub fn BackendPanel() -> impl IntoView {
             .backend
             .with(|b| matches!(&b.gpu, GpuState::Ready(i) if i.fallback))
     };
+    let runs_in = move || {
+        state.backend.with(|b| match &b.runs_in {
+            RunsIn::Starting => ("starting", "Networks run: starting…".to_string()),
+            RunsIn::Worker => (
+                "worker",
+                "Networks run in a Web Worker: this page's thread only draws and answers you."
+                    .to_string(),
+            ),
+            RunsIn::Page(why) => (
+                "page",
+                format!("Networks run on the page's own thread: {why}."),
+            ),
+        })
+    };
     let switch = move |kind: BackendKind| actions::select_backend(state, kind);
     view! {
         <section class="panel backend" aria-label="Backend">
@@ -36,6 +50,7 @@ pub fn BackendPanel() -> impl IntoView {
                     {move || active().map(|k| k.label()).unwrap_or("starting…")}
                 </strong>
             </p>
+            <p data-testid="runs-in" data-runs-in=move || runs_in().0>{move || runs_in().1}</p>
             <p data-testid="adapter" data-fallback=move || fallback().to_string() class="adapter">{adapter}</p>
             <Show when=move || state.backend.with(|b| b.notice.is_some())>
                 <p class="notice" role="status" data-testid="backend-notice">

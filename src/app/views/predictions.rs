@@ -108,7 +108,7 @@ pub fn Predictions() -> impl IntoView {
                                         <dt>"This run"</dt>
                                         <dd data-testid="latency" data-ms=format!("{:.1}", r.latency_ms)>
                                             {format!(
-                                                "{:.0} ms{} ({}; main thread busy {:.0} ms{})",
+                                                "{:.0} ms{} ({}; {} busy {:.0} ms{})",
                                                 r.latency_ms,
                                                 if r.cold { ", cold" } else { ", warm" },
                                                 if r.gpu_preprocess {
@@ -116,6 +116,7 @@ pub fn Predictions() -> impl IntoView {
                                                 } else {
                                                     format!("preprocessing on the CPU {:.0} ms", r.preprocess_ms)
                                                 },
+                                                if r.in_worker { "worker" } else { "main thread" },
                                                 r.busy_ms,
                                                 if r.yields > 0 { format!(" in {} slices", r.yields + 1) } else { String::new() },
                                             )}

@@ -1,0 +1,130 @@
+//! Where the networks run: in the engine's Web Worker (the default), or on the page's thread
+//! where a worker cannot do the job. Started at start-up, and again after the worker stops.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::remote::{WorkerEngine, WorkerEngineHandle};
+use super::{engine, refresh};
+use crate::app::engine::protocol::GpuStart;
+use crate::app::platform::{gpu, js};
+use crate::app::state::AppState;
+use crate::app::state::backend::{BackendInfo, BackendKind, GpuState, RunsIn};
+
+thread_local! {
+    static WORKER: std::cell::RefCell<Option<Rc<WorkerEngine>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts the engine's worker and, through it, the backend. `false` when the networks must
+/// run on the page's thread (`state.backend.runs_in` says why); the caller then starts the
+/// backend here.
+pub async fn start(state: AppState, forced_cpu: bool) -> bool {
+    state.status.set("Starting the engine's worker…".into());
+    let options = state.options.with_value(|o| o.engine);
+    let on_stop: Rc<dyn Fn(String)> = Rc::new(move |why| stopped(state, why));
+    let (worker, gpu) = match WorkerEngine::start(options, !forced_cpu, on_stop).await {
+        Ok(started) => started,
+        Err(why) => {
+            js::log(&format!("effnet: no engine worker: {why}"));
+            runs_on_page(state, format!("the engine's worker could not start: {why}"));
+            return false;
+        }
+    };
+    if let GpuStart::Unavailable(why) = &gpu
+        && gpu::probe_adapter().await.is_ok()
+    {
+        // WebGPU on the page but not in a worker: the page runs the networks itself.
+        worker.terminate();
+        runs_on_page(
+            state,
+            format!("this browser offers WebGPU to the page but not to a worker ({why})"),
+        );
+        return false;
+    }
+    let gpu_state = match gpu {
+        GpuStart::NotAsked => GpuState::Skipped,
+        GpuStart::Unavailable(why) => GpuState::Unavailable(why),
+        GpuStart::Failed(why) => GpuState::Failed(format!("burn could not start on WebGPU: {why}")),
+        GpuStart::Ready(info) => GpuState::Ready(info),
+    };
+    let gpu_ready = matches!(gpu_state, GpuState::Ready(_));
+    engine().set_remote(Some(Rc::new(WorkerEngineHandle(worker.clone()))), gpu_ready);
+    WORKER.with(|w| *w.borrow_mut() = Some(worker));
+    let (active, notice) = match &gpu_state {
+        GpuState::Ready(_) => (BackendKind::WebGpu, None),
+        GpuState::Unavailable(why) | GpuState::Failed(why) => (
+            BackendKind::Cpu,
+            Some(format!(
+                "WebGPU is not available, so models run on the CPU (slower): {why}."
+            )),
+        ),
+        GpuState::Skipped => (
+            BackendKind::Cpu,
+            Some("CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.".into()),
+        ),
+        GpuState::Probing => (BackendKind::Cpu, None),
+    };
+    js::log(&format!(
+        "effnet: backend {} in the engine's worker ({gpu_state:?})",
+        active.id()
+    ));
+    state.backend.set(BackendInfo {
+        active: Some(active),
+        gpu: gpu_state,
+        notice,
+        runs_in: RunsIn::Worker,
+    });
+    true
+}
+
+fn runs_on_page(state: AppState, why: String) {
+    state.backend.update(|b| b.runs_in = RunsIn::Page(why));
+}
+
+/// The worker stopped (a crash, out of memory): say so, start a new one, and run the current
+/// image again on it.
+fn stopped(state: AppState, why: String) {
+    js::log(&format!("effnet: the engine's worker stopped: {why}"));
+    // Whatever was waiting for the old worker is stale now (and shows nothing).
+    engine().session.supersede();
+    state.error.set(Some(format!(
+        "The engine's worker stopped ({why}). It has been restarted; networks load again."
+    )));
+    state.result.set(None);
+    // Out of the worker's error handler before its port is dropped.
+    spawn_local(async move {
+        if let Some(old) = WORKER.with(|w| w.borrow_mut().take()) {
+            old.terminate();
+        }
+        let engine = engine();
+        engine.set_remote(None, false);
+        engine.session.forget_all();
+        let forced_cpu = state.options.with_value(|o| o.force_cpu);
+        let active = state.backend.with_untracked(|b| b.active);
+        if start(state, forced_cpu).await {
+            // Keep the backend the visitor had chosen, where it still runs.
+            if let Some(kind) = active
+                && engine.ready(kind)
+            {
+                state.backend.update(|b| {
+                    b.active = Some(kind);
+                    b.notice = None;
+                });
+            }
+            state.status.set("The engine's worker was restarted".into());
+            refresh(state);
+        } else {
+            state.error.set(Some(format!(
+                "The engine's worker stopped ({why}) and could not be restarted: reload the page."
+            )));
+        }
+    });
+}
+
+/// Tests (`window.__effnet.crashWorker()`): makes the worker trap as a crash would. `false`
+/// when no worker runs.
+pub fn crash() -> bool {
+    WORKER.with(|w| w.borrow().as_ref().map(|w| w.crash()).is_some())
+}

@@ -1,0 +1,218 @@
+//! The messages between the page and the engine's Web Worker (`src/app/worker`), as plain
+//! serde types. Pixels travel beside a message as bytes (the image to classify, the crop that
+//! comes back) and activation maps as floats, never inside the JSON.
+
+use std::sync::Arc;
+
+use effnet::EfficientNetConfig;
+use effnet::predict::Prediction;
+use effnet::preprocess::{Preprocessing, RgbImage};
+use effnet::weights::manifest::ManifestEntry;
+use serde::{Deserialize, Serialize};
+
+use super::RunOutput;
+use crate::app::state::backend::{AdapterInfo, BackendKind};
+use crate::app::state::bench::MemorySample;
+use crate::app::state::load::WeightsOrigin;
+use crate::app::state::options::EngineOptions;
+use crate::app::state::results::Cams;
+
+/// The page to the worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ToWorker {
+    /// Make the engine; start burn on WebGPU too when `gpu`.
+    Start { options: EngineOptions, gpu: bool },
+    /// Build a network on `kind`; replies `Loaded` (after `Progress`) or `LoadFailed`.
+    Load {
+        id: u64,
+        kind: BackendKind,
+        what: LoadWhat,
+    },
+    /// Run network `net` on the RGB bytes sent beside this message; replies `Ran`, `RunFailed`
+    /// or `Cancelled`.
+    Run {
+        id: u64,
+        net: u64,
+        kind: BackendKind,
+        width: usize,
+        height: usize,
+        with_cams: bool,
+    },
+    /// Nobody wants load or run `id` any more: stop it at its next chance.
+    Cancel { id: u64 },
+    /// The page dropped network `net`: free it.
+    Release { net: u64 },
+    /// Tests: make the worker fail the way a crash does (a trap in its wasm).
+    Crash,
+}
+
+/// What network to build.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum LoadWhat {
+    /// A preset with the weights file of `entry`.
+    Weights { entry: ManifestEntry },
+    /// Randomly initialised, fed as `preprocessing` says.
+    Random {
+        config: EfficientNetConfig,
+        preprocessing: Preprocessing,
+    },
+}
+
+impl LoadWhat {
+    pub fn preprocessing(&self) -> &Preprocessing {
+        match self {
+            LoadWhat::Weights { entry } => &entry.preprocessing,
+            LoadWhat::Random { preprocessing, .. } => preprocessing,
+        }
+    }
+}
+
+/// A load's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum LoadProgress {
+    Downloading {
+        loaded: u64,
+        total: u64,
+    },
+    /// Bytes are here; the network is being built on the device.
+    Building,
+}
+
+/// The worker to the page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum FromWorker {
+    /// The worker's wasm runs and listens.
+    Ready,
+    /// The engine is made; how WebGPU started there.
+    Started {
+        gpu: GpuStart,
+    },
+    Progress {
+        id: u64,
+        progress: LoadProgress,
+    },
+    Loaded {
+        id: u64,
+        net: u64,
+        origin: Option<WeightsOrigin>,
+        stats: WorkerStats,
+    },
+    LoadFailed {
+        id: u64,
+        error: String,
+        superseded: bool,
+    },
+    /// The crop's bytes and the maps' values come beside it.
+    Ran {
+        id: u64,
+        out: RunSummary,
+        stats: WorkerStats,
+    },
+    RunFailed {
+        id: u64,
+        error: String,
+    },
+    Cancelled {
+        id: u64,
+    },
+}
+
+/// How WebGPU started in the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum GpuStart {
+    /// Not asked to (`?backend=cpu`).
+    NotAsked,
+    /// No `navigator.gpu` there, or no adapter.
+    Unavailable(String),
+    /// An adapter, but burn could not start on it.
+    Failed(String),
+    Ready(AdapterInfo),
+}
+
+/// What the worker's own counters and memory say (the page shows them in `window.__effnet`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStats {
+    pub depthwise_launched: u32,
+    pub depthwise_declined: u32,
+    pub gpu_preprocess_runs: u32,
+    pub memory: MemorySample,
+}
+
+/// A run's output without its pixels and maps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub top5: Vec<Prediction>,
+    pub preprocess_ms: f64,
+    pub gpu_preprocess: bool,
+    pub busy_ms: f64,
+    pub latency_ms: f64,
+    pub yields: u32,
+    pub crop_width: usize,
+    pub crop_height: usize,
+    pub crop_size: usize,
+    /// Classes and grid of the activation maps, when they came.
+    pub cams: Option<(Vec<usize>, usize, usize)>,
+}
+
+impl RunSummary {
+    /// The summary, the crop's bytes and the maps' values of `out`.
+    pub fn split(out: RunOutput) -> (Self, Vec<u8>, Option<Vec<f32>>) {
+        let crop = Arc::unwrap_or_clone(out.crop);
+        let (cams, values) = match out.cams {
+            Some(c) => (Some((c.classes, c.height, c.width)), Some(c.values)),
+            None => (None, None),
+        };
+        let summary = Self {
+            top5: out.top5,
+            preprocess_ms: out.preprocess_ms,
+            gpu_preprocess: out.gpu_preprocess,
+            busy_ms: out.busy_ms,
+            latency_ms: out.latency_ms,
+            yields: out.yields,
+            crop_width: crop.width,
+            crop_height: crop.height,
+            crop_size: out.crop_size,
+            cams,
+        };
+        (summary, crop.data, values)
+    }
+
+    /// The run's output again, from the summary and what came beside it.
+    pub fn join(self, crop: Vec<u8>, values: Option<Vec<f32>>) -> Result<RunOutput, String> {
+        if crop.len() != self.crop_width * self.crop_height * 3 {
+            return Err(format!(
+                "the worker sent a {}-byte crop for {}×{}",
+                crop.len(),
+                self.crop_width,
+                self.crop_height
+            ));
+        }
+        let cams = match (self.cams, values) {
+            (Some((classes, height, width)), Some(values)) => Some(Cams {
+                classes,
+                height,
+                width,
+                values,
+            }),
+            _ => None,
+        };
+        Ok(RunOutput {
+            top5: self.top5,
+            preprocess_ms: self.preprocess_ms,
+            gpu_preprocess: self.gpu_preprocess,
+            busy_ms: self.busy_ms,
+            latency_ms: self.latency_ms,
+            yields: self.yields,
+            crop: Arc::new(RgbImage {
+                width: self.crop_width,
+                height: self.crop_height,
+                data: crop,
+            }),
+            crop_size: self.crop_size,
+            cams,
+            in_worker: true,
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! An engine in another thread: the page's side of the worker (`platform::worker` implements
+//! it). Networks built there are named by a number; dropping the page's [`WorkerNet`] frees
+//! the worker's network.
+
+use std::rc::Rc;
+
+use effnet::preprocess::RgbImage;
+use effnet::session::LoadError;
+use futures_util::future::LocalBoxFuture;
+
+use super::RunOutput;
+use super::protocol::{LoadProgress, LoadWhat, WorkerStats};
+use crate::app::state::backend::BackendKind;
+use crate::app::state::load::WeightsOrigin;
+
+/// A load's outcome: the worker's number for the network, and where its weights came from.
+pub type LoadReply = Result<(u64, Option<WeightsOrigin>), LoadError<String>>;
+
+pub trait Remote {
+    /// Builds `what` on `kind` in the worker: the network's number and where its weights came
+    /// from. `wanted()` is asked while it runs; when it turns false the load is cancelled.
+    fn load(
+        &self,
+        what: LoadWhat,
+        kind: BackendKind,
+        progress: Rc<dyn Fn(LoadProgress)>,
+        wanted: Rc<dyn Fn() -> bool>,
+    ) -> LocalBoxFuture<'static, LoadReply>;
+
+    /// Runs network `net` on `image` (copied at once). `Ok(None)` once `cancelled()` turned
+    /// true.
+    fn run(
+        &self,
+        net: u64,
+        kind: BackendKind,
+        image: &RgbImage,
+        with_cams: bool,
+        cancelled: Rc<dyn Fn() -> bool>,
+    ) -> LocalBoxFuture<'static, Result<Option<RunOutput>, String>>;
+
+    /// The page no longer holds network `net`.
+    fn release(&self, net: u64);
+
+    /// The worker's counters and memory, as of its last reply.
+    fn stats(&self) -> Option<WorkerStats>;
+}
+
+/// A network living in the worker.
+pub struct WorkerNet {
+    pub id: u64,
+    pub remote: Rc<dyn Remote>,
+}
+
+impl Drop for WorkerNet {
+    fn drop(&mut self) {
+        self.remote.release(self.id);
+    }
+}
