@@ -90,10 +90,13 @@ test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of w
 test("switching variant while the worker runs shows only the new variant's result", async () => {
   await useBackend("cpu");
   // Lite2 (260², the slowest of the three) runs while the visitor picks Lite1.
-  const b = (await state(page)).resultCount;
+  await clickSample("chelsea.png");
+  const { resultCount: b, worker: { imagesReceived: images } } = await state(page);
   await page.click("[data-testid=variant-chip-lite2]");
-  // The image on screen is classified again with Lite2 (its network is then loaded and warm).
-  await waitFor(page, (s) => s.lastResult?.variant === "lite2" && s.resultCount > b, "Lite2's result on the CPU", 300000);
+  // The image on screen is classified again with Lite2 (its network is then loaded and warm),
+  // without its pixels crossing to the worker again.
+  const l2 = await waitFor(page, (s) => s.lastResult?.variant === "lite2" && s.resultCount > b, "Lite2's result on the CPU", 300000);
+  assert.equal(l2.worker.imagesReceived, images, "a re-run sends no image");
   // Every result the page publishes, in order.
   await page.evaluate(() => {
     window.__shown = [];
@@ -114,6 +117,7 @@ test("switching variant while the worker runs shows only the new variant's resul
   await page.waitForTimeout(2000);
   const shown = await page.evaluate(() => { clearInterval(window.__shownTimer); return window.__shown; });
   assert.deepEqual(shown, ["lite1"], `results shown after the switch: ${shown}`);
+  assert.equal(s.worker.imagesReceived, images + 1, "the new photo crossed once");
   assert.equal((await state(page)).resultCount, before + 1);
   assertSameTop5(assert, s.lastResult, cliClassify("lite1", sample("astronaut.png")));
   await page.click("[data-testid=variant-chip-lite0]");
@@ -131,7 +135,9 @@ test("a worker that crashes is reported and restarted, and the image is classifi
   assert.equal(s.lastResult.backend, "webgpu", "the visitor's backend is kept");
   assert.equal(s.lastResult.input, s0.lastResult.input);
   assert.deepEqual(s.lastResult.top5.map((p) => p.index), s0.lastResult.top5.map((p) => p.index));
-  // And the page goes on working.
+  // And the page goes on working (the visitor dismisses the message first).
+  await page.click("button.dismiss");
+  await waitFor(page, (s) => s.error === null, "the message dismissed", 10000);
   const next = await clickSample("coffee.png");
   assertSameTop5(assert, next.lastResult, cliClassify("lite0", sample("coffee.png")));
   // The only errors are the crash's own (the worker's trap and the page's log of it).

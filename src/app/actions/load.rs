@@ -161,15 +161,12 @@ pub async fn build(
     progress: Rc<dyn Fn(LoadProgress)>,
     wanted: Rc<dyn Fn() -> bool>,
 ) -> Result<(Loaded, Option<WeightsOrigin>), LoadError<String>> {
-    if !engine.ready(kind) {
-        return Err(LoadError::Failed(format!(
-            "the {} backend is not ready",
-            kind.label()
-        )));
-    }
     let Some(remote) = engine.remote() else {
         return build_here(engine, what, kind, weights, progress, wanted).await;
     };
+    if !engine.ready(kind) {
+        return Err(not_ready(kind));
+    }
     let preprocessing = what.preprocessing().clone();
     let (id, origin) = remote.load(what, kind, progress, wanted).await?;
     let net = Net::InWorker(WorkerNet { id, remote });
@@ -185,9 +182,7 @@ pub async fn build_here(
     progress: Rc<dyn Fn(LoadProgress)>,
     wanted: Rc<dyn Fn() -> bool>,
 ) -> Result<(Loaded, Option<WeightsOrigin>), LoadError<String>> {
-    let device = engine
-        .device(kind)
-        .ok_or_else(|| LoadError::Failed(format!("the {} backend is not ready", kind.label())))?;
+    let device = engine.device(kind).ok_or_else(|| not_ready(kind))?;
     let superseded = || !wanted();
     let (model, preprocessing, origin) = match what {
         LoadWhat::Random {
@@ -226,4 +221,8 @@ pub async fn build_here(
         }
     };
     Ok((engine.prepare(model, kind, preprocessing, weights), origin))
+}
+
+fn not_ready(kind: BackendKind) -> LoadError<String> {
+    LoadError::Failed(format!("the {} backend is not ready", kind.label()))
 }

@@ -90,20 +90,14 @@ pub async fn start(state: AppState) {
         start_backend(state, forced_cpu).await;
     }
     state.status.set("Ready".into());
+    // Start WebGL for the photos' readback now, not on the visitor's first photo.
+    spawn_local(crate::app::platform::image::prepare_readback());
 }
 
 async fn start_backend(state: AppState, forced_cpu: bool) {
     let runs_in = state.backend.with_untracked(|b| b.runs_in.clone());
     if forced_cpu {
-        state.backend.set(BackendInfo {
-            active: Some(BackendKind::Cpu),
-            gpu: GpuState::Skipped,
-            notice: Some(
-                "CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.".into(),
-            ),
-            runs_in,
-        });
-        return;
+        return set_backend(state, GpuState::Skipped, runs_in);
     }
     state.status.set("Looking for WebGPU…".into());
     let gpu = match gpu::probe_adapter().await {
@@ -122,6 +116,11 @@ async fn start_backend(state: AppState, forced_cpu: bool) {
             }
         }
     };
+    set_backend(state, gpu, runs_in);
+}
+
+/// Runs models on WebGPU when it started, on the CPU otherwise (saying why).
+fn set_backend(state: AppState, gpu: GpuState, runs_in: RunsIn) {
     let (active, notice) = match &gpu {
         GpuState::Ready(_) => (BackendKind::WebGpu, None),
         GpuState::Unavailable(why) | GpuState::Failed(why) => (
@@ -130,9 +129,13 @@ async fn start_backend(state: AppState, forced_cpu: bool) {
                 "WebGPU is not available, so models run on the CPU (slower): {why}."
             )),
         ),
-        GpuState::Probing | GpuState::Skipped => (BackendKind::Cpu, None),
+        GpuState::Skipped => (BackendKind::Cpu, Some(FORCED_CPU.into())),
+        GpuState::Probing => (BackendKind::Cpu, None),
     };
-    js::log(&format!("effnet: backend {} ({gpu:?})", active.id()));
+    js::log(&format!(
+        "effnet: backend {} ({gpu:?}), networks in {runs_in:?}",
+        active.id()
+    ));
     state.backend.set(BackendInfo {
         active: Some(active),
         gpu,
@@ -140,6 +143,8 @@ async fn start_backend(state: AppState, forced_cpu: bool) {
         runs_in,
     });
 }
+
+const FORCED_CPU: &str = "CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.";
 
 /// Loads the selected variant and, when there is a still image (and the webcam is off, which
 /// has its own loop), classifies it again.

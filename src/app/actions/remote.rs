@@ -58,6 +58,9 @@ const STARTED: u64 = 1;
 pub struct WorkerEngine {
     port: WorkerPort,
     requests: Rc<Requests>,
+    /// The image the worker holds (the last one sent): held here too, so no other image can
+    /// take its address while it is compared by pointer.
+    sent: RefCell<Option<Rc<RgbImage>>>,
 }
 
 impl WorkerEngine {
@@ -89,7 +92,11 @@ impl WorkerEngine {
                 },
             )?
         };
-        let engine = Rc::new(Self { port, requests });
+        let engine = Rc::new(Self {
+            port,
+            requests,
+            sent: RefCell::new(None),
+        });
         let fail = |why: String| {
             engine.port.terminate();
             Err(why)
@@ -134,6 +141,22 @@ impl WorkerEngine {
         let id = self.requests.next.get();
         self.requests.next.set(id + 1);
         id
+    }
+
+    /// Posts request `id`, whose reply goes to `waiting`.
+    fn request(
+        &self,
+        id: u64,
+        waiting: Waiting,
+        message: &ToWorker,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), String> {
+        self.requests.waiting.borrow_mut().insert(id, waiting);
+        let posted = self.port.post(message, bytes, None);
+        if posted.is_err() {
+            self.requests.waiting.borrow_mut().remove(&id);
+        }
+        posted
     }
 
     fn cancel(&self, id: u64) {
@@ -304,16 +327,8 @@ impl Remote for WorkerEngineHandle {
         let engine = self.0.clone();
         let id = engine.id();
         let (done, rx) = oneshot::channel();
-        engine
-            .requests
-            .waiting
-            .borrow_mut()
-            .insert(id, Waiting::Load { progress, done });
-        if let Err(why) = engine
-            .port
-            .post(&ToWorker::Load { id, kind, what }, None, None)
-        {
-            engine.requests.waiting.borrow_mut().remove(&id);
+        let message = ToWorker::Load { id, kind, what };
+        if let Err(why) = engine.request(id, Waiting::Load { progress, done }, &message, None) {
             return async move { Err(LoadError::Failed(why)) }.boxed_local();
         }
         engine
@@ -331,18 +346,13 @@ impl Remote for WorkerEngineHandle {
         &self,
         net: u64,
         kind: BackendKind,
-        image: &RgbImage,
+        image: &Rc<RgbImage>,
         with_cams: bool,
         cancelled: Rc<dyn Fn() -> bool>,
     ) -> LocalBoxFuture<'static, RunReply> {
         let engine = self.0.clone();
         let id = engine.id();
         let (done, rx) = oneshot::channel();
-        engine
-            .requests
-            .waiting
-            .borrow_mut()
-            .insert(id, Waiting::Run(done));
         let message = ToWorker::Run {
             id,
             net,
@@ -351,9 +361,18 @@ impl Remote for WorkerEngineHandle {
             height: image.height,
             with_cams,
         };
-        if let Err(why) = engine.port.post(&message, Some(&image.data), None) {
-            engine.requests.waiting.borrow_mut().remove(&id);
+        let held = engine
+            .sent
+            .borrow()
+            .as_ref()
+            .is_some_and(|sent| Rc::ptr_eq(sent, image));
+        let bytes = (!held).then_some(image.data.as_slice());
+        if let Err(why) = engine.request(id, Waiting::Run(done), &message, bytes) {
+            *engine.sent.borrow_mut() = None;
             return async move { Err(why) }.boxed_local();
+        }
+        if !held {
+            *engine.sent.borrow_mut() = Some(image.clone());
         }
         let wanted = Rc::new(move || !cancelled());
         engine.wait(id, rx, wanted, || Ok(None), Err).boxed_local()

@@ -31,7 +31,7 @@ pub async fn run(
         "{variant} is ready on {}: warming up on a blank picture (choose an image any time)",
         kind.label()
     ));
-    let blank = synthetic::blank(loaded.preprocessing.size);
+    let blank = std::rc::Rc::new(synthetic::blank(loaded.preprocessing.size));
     if let Ok(Some(out)) = engine.run(loaded, &blank, kind, false, Some(ticket)).await {
         let timings = loaded.record(out.latency_ms);
         state

@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::remote::{WorkerEngine, WorkerEngineHandle};
-use super::{engine, refresh};
+use super::{engine, refresh, set_backend};
 use crate::app::engine::protocol::GpuStart;
 use crate::app::platform::{gpu, js};
 use crate::app::state::AppState;
-use crate::app::state::backend::{BackendInfo, BackendKind, GpuState, RunsIn};
+use crate::app::state::backend::{GpuState, RunsIn};
 
 thread_local! {
     static WORKER: std::cell::RefCell<Option<Rc<WorkerEngine>>> = const { std::cell::RefCell::new(None) };
@@ -52,30 +52,7 @@ pub async fn start(state: AppState, forced_cpu: bool) -> bool {
     let gpu_ready = matches!(gpu_state, GpuState::Ready(_));
     engine().set_remote(Some(Rc::new(WorkerEngineHandle(worker.clone()))), gpu_ready);
     WORKER.with(|w| *w.borrow_mut() = Some(worker));
-    let (active, notice) = match &gpu_state {
-        GpuState::Ready(_) => (BackendKind::WebGpu, None),
-        GpuState::Unavailable(why) | GpuState::Failed(why) => (
-            BackendKind::Cpu,
-            Some(format!(
-                "WebGPU is not available, so models run on the CPU (slower): {why}."
-            )),
-        ),
-        GpuState::Skipped => (
-            BackendKind::Cpu,
-            Some("CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.".into()),
-        ),
-        GpuState::Probing => (BackendKind::Cpu, None),
-    };
-    js::log(&format!(
-        "effnet: backend {} in the engine's worker ({gpu_state:?})",
-        active.id()
-    ));
-    state.backend.set(BackendInfo {
-        active: Some(active),
-        gpu: gpu_state,
-        notice,
-        runs_in: RunsIn::Worker,
-    });
+    set_backend(state, gpu_state, RunsIn::Worker);
     true
 }
 

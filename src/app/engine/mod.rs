@@ -174,7 +174,7 @@ impl Engine {
     pub async fn run(
         &self,
         loaded: &Loaded,
-        image: &RgbImage,
+        image: &Rc<RgbImage>,
         kind: BackendKind,
         with_cams: bool,
         ticket: Option<Ticket>,

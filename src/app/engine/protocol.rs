@@ -29,8 +29,10 @@ pub enum ToWorker {
         kind: BackendKind,
         what: LoadWhat,
     },
-    /// Run network `net` on the RGB bytes sent beside this message; replies `Ran`, `RunFailed`
-    /// or `Cancelled`.
+    /// Run network `net` on the RGB bytes sent beside this message, or, without bytes, on the
+    /// image the last run was sent (a photo runs again after a variant switch, or in every
+    /// variant of a comparison, without crossing again); replies `Ran`, `RunFailed` or
+    /// `Cancelled`.
     Run {
         id: u64,
         net: u64,
@@ -137,6 +139,8 @@ pub struct WorkerStats {
     pub depthwise_launched: u32,
     pub depthwise_declined: u32,
     pub gpu_preprocess_runs: u32,
+    /// Images the page has sent (a run of the image the worker holds sends none).
+    pub images_received: u32,
     pub memory: MemorySample,
 }
 

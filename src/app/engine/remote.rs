@@ -27,13 +27,13 @@ pub trait Remote {
         wanted: Rc<dyn Fn() -> bool>,
     ) -> LocalBoxFuture<'static, LoadReply>;
 
-    /// Runs network `net` on `image` (copied at once). `Ok(None)` once `cancelled()` turned
-    /// true.
+    /// Runs network `net` on `image` (copied to the worker unless it is the image the worker
+    /// last got). `Ok(None)` once `cancelled()` turned true.
     fn run(
         &self,
         net: u64,
         kind: BackendKind,
-        image: &RgbImage,
+        image: &Rc<RgbImage>,
         with_cams: bool,
         cancelled: Rc<dyn Fn() -> bool>,
     ) -> LocalBoxFuture<'static, Result<Option<RunOutput>, String>>;

@@ -7,7 +7,7 @@
 use effnet::image_header::{self, Format, Header};
 use effnet::preprocess::RgbImage;
 use js_sys::Uint8Array;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, ColorSpaceConversion, ImageBitmap, ImageBitmapOptions, PremultiplyAlpha, ResizeQuality,
@@ -257,6 +257,27 @@ async fn svg_bitmap(blob: &Blob) -> Result<(ImageBitmap, (u32, u32)), String> {
     .await;
     let _ = web_sys::Url::revoke_object_url(&url);
     result
+}
+
+/// Makes the readback's WebGL2 context and reads one pixel through it, so that the first photo
+/// does not pay for starting WebGL (~60–70 ms of the page's thread in Chromium here). Called
+/// once the page has started.
+pub async fn prepare_readback() {
+    let Ok(data) = web_sys::ImageData::new_with_sw(1, 1) else {
+        return;
+    };
+    let Some(promise) = js::global_fn("createImageBitmap")
+        .and_then(|f| f.call1(&JsValue::UNDEFINED, &data).ok())
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return;
+    };
+    if let Ok(bitmap) = JsFuture::from(promise).await
+        && let Ok(bitmap) = bitmap.dyn_into::<ImageBitmap>()
+    {
+        let _ = read_pixels_webgl(&bitmap);
+        bitmap.close();
+    }
 }
 
 /// The bitmap's RGBA as stored: through WebGL2 (no premultiplication, so colour under

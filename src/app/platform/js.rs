@@ -186,25 +186,20 @@ pub fn set(object: &JsValue, key: &str, value: &JsValue) {
 
 /// `object.method(...args)`, its result ignored.
 pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<(), String> {
-    let function = get(object, method)
-        .dyn_into::<js_sys::Function>()
-        .map_err(|_| format!("no {method} here"))?;
-    let args: js_sys::Array = args.iter().collect();
-    function
-        .apply(object, &args)
-        .map(|_| ())
-        .map_err(|e| error_text(&e))
+    apply(object, method, args).map(|_| ())
 }
 
 /// `object.method(...args)` when it returns a promise.
 pub fn call_method(object: &JsValue, method: &str, args: &[JsValue]) -> Result<Promise, String> {
+    apply(object, method, args)?
+        .dyn_into::<Promise>()
+        .map_err(|_| format!("{method} did not return a promise"))
+}
+
+fn apply(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let function = get(object, method)
         .dyn_into::<js_sys::Function>()
         .map_err(|_| format!("this browser has no {method}"))?;
     let args: js_sys::Array = args.iter().collect();
-    function
-        .apply(object, &args)
-        .map_err(|e| error_text(&e))?
-        .dyn_into::<Promise>()
-        .map_err(|_| format!("{method} did not return a promise"))
+    function.apply(object, &args).map_err(|e| error_text(&e))
 }

@@ -33,6 +33,9 @@ thread_local! {
     /// The networks the page holds, by number.
     static NETS: RefCell<HashMap<u64, (Rc<Loaded>, BackendKind)>> = RefCell::new(HashMap::new());
     static NEXT_NET: Cell<u64> = const { Cell::new(1) };
+    static IMAGES_RECEIVED: Cell<u32> = const { Cell::new(0) };
+    /// The image the page sent last (runs without bytes use it).
+    static IMAGE: RefCell<Option<Rc<RgbImage>>> = const { RefCell::new(None) };
     /// Requests the page cancelled (removed when they end).
     static CANCELLED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
 }
@@ -74,10 +77,20 @@ fn on_message(data: JsValue) {
             height,
             with_cams,
         } => {
-            let image = RgbImage {
-                width,
-                height,
-                data: received.bytes.unwrap_or_default(),
+            let image = match received.bytes {
+                Some(data) => {
+                    let image = Rc::new(RgbImage {
+                        width,
+                        height,
+                        data,
+                    });
+                    IMAGE.with(|i| *i.borrow_mut() = Some(image.clone()));
+                    IMAGES_RECEIVED.with(|n| n.set(n.get() + 1));
+                    Some(image)
+                }
+                None => IMAGE
+                    .with(|i| i.borrow().clone())
+                    .filter(|i| i.width == width && i.height == height),
             };
             spawn_local(run(id, net, kind, image, with_cams));
         }
@@ -173,7 +186,12 @@ async fn load(id: u64, kind: BackendKind, what: LoadWhat) {
     post(&reply, None, None);
 }
 
-async fn run(id: u64, net: u64, kind: BackendKind, image: RgbImage, with_cams: bool) {
+async fn run(id: u64, net: u64, kind: BackendKind, image: Option<Rc<RgbImage>>, with_cams: bool) {
+    let Some(image) = image else {
+        done(id);
+        let error = "the worker holds no image of that size to run again".to_string();
+        return post(&FromWorker::RunFailed { id, error }, None, None);
+    };
     let found = NETS.with(|n| n.borrow().get(&net).map(|(l, _)| l.clone()));
     let (Some(engine), Some(loaded)) = (engine(), found) else {
         done(id);
@@ -218,6 +236,7 @@ fn stats(engine: &Engine) -> WorkerStats {
         depthwise_launched,
         depthwise_declined,
         gpu_preprocess_runs: preprocess_gpu::runs(),
+        images_received: IMAGES_RECEIVED.with(Cell::get),
         memory: memory::sample(0, gpu.as_ref()),
     }
 }
