@@ -296,8 +296,8 @@ impl WorkerEngine {
                     self.release_unclaimed();
                     if !still_wanted() {
                         self.cancel(id);
-                        // A run's reply is no longer awaited (a load's is: its network must
-                        // be released, which `reply` does when nobody waits).
+                        // Nobody awaits the reply now: a network the worker still finishes
+                        // for this load comes back unclaimed and is released (`reply`).
                         self.requests.waiting.borrow_mut().remove(&id);
                         return gave_up();
                     }

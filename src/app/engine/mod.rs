@@ -194,17 +194,4 @@ impl Engine {
             }
         }
     }
-
-    /// Runs `loaded` (a network on this thread) on `image` until `cancelled()` (the worker's
-    /// runs, which the page cancels by message).
-    pub async fn run_here(
-        &self,
-        loaded: &Loaded,
-        image: &RgbImage,
-        kind: BackendKind,
-        with_cams: bool,
-        cancelled: &dyn Fn() -> bool,
-    ) -> Result<Option<RunOutput>, String> {
-        run::run_here(self, loaded, image, kind, with_cams, cancelled).await
-    }
 }

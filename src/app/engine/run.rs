@@ -45,121 +45,123 @@ pub struct RunOutput {
     pub in_worker: bool,
 }
 
-/// Runs `loaded` on `image`. `Ok(None)` when `cancelled()` turned true during the run.
-pub(super) async fn run_here(
-    engine: &Engine,
-    loaded: &Loaded,
-    image: &RgbImage,
-    kind: BackendKind,
-    with_cams: bool,
-    cancelled: &dyn Fn() -> bool,
-) -> Result<Option<RunOutput>, String> {
-    let device = engine
-        .device(kind)
-        .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
-    let host = &engine.host;
-    let options = engine.options;
-    let model = loaded
-        .model()
-        .ok_or("this network lives in the engine's worker")?;
-    if kind == BackendKind::WebGpu {
-        // Wait until the GPU has done what was queued before (uploads of networks loaded
-        // meanwhile, a superseded run): that is not this run's latency.
-        let _ = Tensor::<1>::zeros([1], &device).into_data_async().await;
-        if cancelled() {
-            return Ok(None);
-        }
-    }
-    let t0 = host.now();
-    let size = loaded.preprocessing.size;
-    let on_gpu = (kind == BackendKind::WebGpu && options.gpu_preprocess)
-        .then(|| preprocess_gpu::prepare(&loaded.preprocessing, image, &device))
-        .flatten();
-    let (mut x, crop) = match on_gpu {
-        Some((x, crop)) => (x, Crop::Gpu(Box::new(crop))),
-        None => {
-            let (input_chw, crop) = loaded.preprocessing.apply(image);
-            (
-                Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device),
-                Crop::Cpu(crop),
-            )
-        }
-    };
-    let checked_input = options.check_inputs.then(|| x.clone());
-    let t1 = host.now();
-    let mut busy_ms = 0.0;
-    let mut yields = 0;
-    let mut slice_start = host.now();
-    for step in 0..model.num_steps() {
-        x = model.step(step, x);
-        if kind == BackendKind::Cpu && host.now() - slice_start >= SLICE_MS {
-            busy_ms += host.now() - slice_start;
-            host.yield_now().await;
-            yields += 1;
+impl Engine {
+    /// Runs `loaded` (a network on this thread) on `image`. `Ok(None)` when `cancelled()` turned
+    /// true during the run (the worker's runs: the page cancels them by message).
+    pub async fn run_here(
+        &self,
+        loaded: &Loaded,
+        image: &RgbImage,
+        kind: BackendKind,
+        with_cams: bool,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Option<RunOutput>, String> {
+        let device = self
+            .device(kind)
+            .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+        let host = &self.host;
+        let options = self.options;
+        let model = loaded
+            .model()
+            .ok_or("this network lives in the engine's worker")?;
+        if kind == BackendKind::WebGpu {
+            // Wait until the GPU has done what was queued before (uploads of networks loaded
+            // meanwhile, a superseded run): that is not this run's latency.
+            let _ = Tensor::<1>::zeros([1], &device).into_data_async().await;
             if cancelled() {
                 return Ok(None);
             }
-            slice_start = host.now();
         }
-    }
-    let out = model.finish(x);
-    busy_ms += host.now() - slice_start;
-    let data = out
-        .logits
-        .into_data_async()
-        .await
-        .map_err(|e| format!("reading the result failed: {e:?}"))?;
-    let t2 = host.now();
-    let gpu_preprocess = matches!(crop, Crop::Gpu(_));
-    let crop = match crop {
-        Crop::Cpu(crop) => crop,
-        Crop::Gpu(packed) => preprocess_gpu::read_crop(*packed, size).await?,
-    };
-    if let Some(input) = checked_input {
-        engine
-            .check_input(InputCheck {
+        let t0 = host.now();
+        let size = loaded.preprocessing.size;
+        let on_gpu = (kind == BackendKind::WebGpu && options.gpu_preprocess)
+            .then(|| preprocess_gpu::prepare(&loaded.preprocessing, image, &device))
+            .flatten();
+        let (mut x, crop) = match on_gpu {
+            Some((x, crop)) => (x, Crop::Gpu(Box::new(crop))),
+            None => {
+                let (input_chw, crop) = loaded.preprocessing.apply(image);
+                (
+                    Tensor::<4>::from_data(TensorData::new(input_chw, [1, 3, size, size]), &device),
+                    Crop::Cpu(crop),
+                )
+            }
+        };
+        let checked_input = options.check_inputs.then(|| x.clone());
+        let t1 = host.now();
+        let mut busy_ms = 0.0;
+        let mut yields = 0;
+        let mut slice_start = host.now();
+        for step in 0..model.num_steps() {
+            x = model.step(step, x);
+            if kind == BackendKind::Cpu && host.now() - slice_start >= SLICE_MS {
+                busy_ms += host.now() - slice_start;
+                host.yield_now().await;
+                yields += 1;
+                if cancelled() {
+                    return Ok(None);
+                }
+                slice_start = host.now();
+            }
+        }
+        let out = model.finish(x);
+        busy_ms += host.now() - slice_start;
+        let data = out
+            .logits
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the result failed: {e:?}"))?;
+        let t2 = host.now();
+        let gpu_preprocess = matches!(crop, Crop::Gpu(_));
+        let crop = match crop {
+            Crop::Cpu(crop) => crop,
+            Crop::Gpu(packed) => preprocess_gpu::read_crop(*packed, size).await?,
+        };
+        if let Some(input) = checked_input {
+            self.check_input(InputCheck {
                 preprocessing: loaded.preprocessing.clone(),
                 image: image.clone(),
                 input,
                 crop: crop.clone(),
             })
             .await;
-    }
-    let logits: Vec<f32> = data
-        .try_to_vec::<f32>()
-        .map_err(|e| format!("unexpected output: {e:?}"))?;
-    let top5 = top_predictions(&logits, 5);
-    let cams = if with_cams {
-        let classes: Vec<usize> = top5.iter().map(|p| p.index).collect();
-        let [_, _, height, width] = out.features.dims();
-        let maps = model.class_activation_maps(out.features, &classes);
-        let values = maps
-            .into_data_async()
-            .await
-            .map_err(|e| format!("reading the activation maps failed: {e:?}"))?
+        }
+        let logits: Vec<f32> = data
             .try_to_vec::<f32>()
-            .map_err(|e| format!("unexpected activation maps: {e:?}"))?;
-        Some(Cams {
-            classes,
-            height,
-            width,
-            values,
-        })
-    } else {
-        None
-    };
-    Ok(Some(RunOutput {
-        top5,
-        preprocess_ms: t1 - t0,
-        gpu_preprocess,
-        busy_ms: (t1 - t0) + busy_ms,
-        latency_ms: t2 - t1,
-        yields,
-        crop: Arc::new(crop),
-        crop_size: size,
-        cams,
-        in_worker: false,
-    }))
+            .map_err(|e| format!("unexpected output: {e:?}"))?;
+        let top5 = top_predictions(&logits, 5);
+        let cams = if with_cams {
+            let classes: Vec<usize> = top5.iter().map(|p| p.index).collect();
+            let [_, _, height, width] = out.features.dims();
+            let maps = model.class_activation_maps(out.features, &classes);
+            let values = maps
+                .into_data_async()
+                .await
+                .map_err(|e| format!("reading the activation maps failed: {e:?}"))?
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("unexpected activation maps: {e:?}"))?;
+            Some(Cams {
+                classes,
+                height,
+                width,
+                values,
+            })
+        } else {
+            None
+        };
+        Ok(Some(RunOutput {
+            top5,
+            preprocess_ms: t1 - t0,
+            gpu_preprocess,
+            busy_ms: (t1 - t0) + busy_ms,
+            latency_ms: t2 - t1,
+            yields,
+            crop: Arc::new(crop),
+            crop_size: size,
+            cams,
+            in_worker: false,
+        }))
+    }
 }
 
 /// Where the crop is: made on the CPU, or packed on the GPU (read back after the result).

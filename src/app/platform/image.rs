@@ -7,7 +7,7 @@
 use effnet::image_header::{self, Format, Header};
 use effnet::preprocess::RgbImage;
 use js_sys::Uint8Array;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, ColorSpaceConversion, ImageBitmap, ImageBitmapOptions, PremultiplyAlpha, ResizeQuality,
@@ -266,10 +266,7 @@ pub async fn prepare_readback() {
     let Ok(data) = web_sys::ImageData::new_with_sw(1, 1) else {
         return;
     };
-    let Some(promise) = js::global_fn("createImageBitmap")
-        .and_then(|f| f.call1(&JsValue::UNDEFINED, &data).ok())
-        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-    else {
+    let Ok(promise) = js::window().create_image_bitmap_with_image_data(&data) else {
         return;
     };
     if let Ok(bitmap) = JsFuture::from(promise).await
