@@ -62,8 +62,9 @@ export async function fakeWebcamClip(still = path.join(ROOT, "static/samples/che
 }
 
 /** Launches Chromium. `webgpu: false` leaves WebGPU off (navigator.gpu absent); `webcam: clip`
- * gives a fake camera; `webcam: "none"` grants camera permission but has no camera. */
-export async function launch({ webgpu = true, webcam = undefined } = {}) {
+ * gives a fake camera; `webcam: "none"` grants camera permission but has no camera. A new
+ * profile, deleted on close, unless `profile` names a folder to use and keep (a repeat visit). */
+export async function launch({ webgpu = true, webcam = undefined, profile = undefined } = {}) {
   const args = [
     "--headless=new", "--no-sandbox", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -75,18 +76,20 @@ export async function launch({ webgpu = true, webcam = undefined } = {}) {
     args.push("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
       `--use-file-for-fake-video-capture=${webcam}`);
   }
-  const userDataDir = await mkdtemp(path.join(tmpdir(), "effnet-chromium-"));
+  const userDataDir = profile ?? (await mkdtemp(path.join(tmpdir(), "effnet-chromium-")));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true, args, ignoreDefaultArgs: ["--headless"],
     viewport: { width: 1280, height: 800 },
   });
   // Each profile is ~100 MB (GPU and code caches): gone when its browser closes.
-  const close = context.close.bind(context);
-  context.close = async (...args) => {
-    await close(...args);
-    await rm(userDataDir, { recursive: true, force: true });
-  };
+  if (!profile) {
+    const close = context.close.bind(context);
+    context.close = async (...args) => {
+      await close(...args);
+      await rm(userDataDir, { recursive: true, force: true });
+    };
+  }
   return context;
 }
 
