@@ -9,11 +9,12 @@
 //
 //   node tools/bench_revisit.mjs [--backends webgpu,cpu] [--runs 4] [--variants lite0,b0]
 
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
+import { serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
+import { median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -23,7 +24,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** One visit: the first photo's run, then `--runs` warm ones. */
 async function visit(server, profile, backend, variant) {
@@ -31,7 +31,7 @@ async function visit(server, profile, backend, variant) {
   try {
     const query = [`variant=${variant}`, "warmup=off", backend === "cpu" ? "backend=cpu" : null].filter(Boolean).join("&");
     const { page } = await open(context, `${server.url}?${query}`);
-    await waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+    await waitReady(page);
     const runs = [];
     for (let i = 0; i <= Number(opts.runs); i++) {
       const file = i % 2 ? "coffee.png" : "chelsea.png";
@@ -77,7 +77,4 @@ const lines = [
   ...rows.map((r) => `| ${r.backend} | ${r.variant} | ${r.visit} | ${r.coldMs} | ${r.warmMs} | ${(r.coldMs / r.warmMs).toFixed(2)} |`),
 ];
 const table = lines.join("\n");
-console.log(table);
-await mkdir(path.join(ROOT, "target"), { recursive: true });
-await writeFile(path.join(ROOT, "target/bench-revisit.json"), JSON.stringify(rows, null, 2));
-await writeFile(path.join(ROOT, "target/bench-revisit.md"), table + "\n");
+await report("bench-revisit", rows, table);

@@ -8,10 +8,9 @@
 //
 //   node tools/bench_warm_up.mjs [--backends webgpu,cpu] [--visits 2] [--variant lite0]
 
-import { mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
+import { serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
+import { median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -27,7 +26,7 @@ async function visit(server, backend, warmUp) {
     const query = [`variant=${opts.variant}`, warmUp ? null : "warmup=off", backend === "cpu" ? "backend=cpu" : null]
       .filter(Boolean).join("&");
     const { page } = await open(context, `${server.url}?${query}`);
-    await waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+    await waitReady(page);
     const readyMs = await page.evaluate(() => performance.now());
     const before = (await state(page)).resultCount;
     const clicked = await page.evaluate(() => performance.now());
@@ -61,7 +60,6 @@ try {
   await server.close();
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const lines = [
   `Warm-up bench (${opts.variant}, ${new Date().toISOString().slice(0, 10)}, ${opts.visits} fresh-profile visit(s) per row, medians)`,
   "",
@@ -78,7 +76,4 @@ for (const backend of opts.backends.split(",")) {
   }
 }
 const table = lines.join("\n");
-console.log(table);
-await mkdir(path.join(ROOT, "target"), { recursive: true });
-await writeFile(path.join(ROOT, "target/bench-warm-up.json"), JSON.stringify(rows, null, 2));
-await writeFile(path.join(ROOT, "target/bench-warm-up.md"), table + "\n");
+await report("bench-warm-up", rows, table);

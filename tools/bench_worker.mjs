@@ -8,10 +8,9 @@
 //
 //   node tools/bench_worker.mjs [--backends webgpu,cpu] [--runs 6] [--webcam 10] [--variant lite0]
 
-import { mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, serve, launch, open, state, waitFor, fakeWebcamClip } from "../tests/browser/lib.mjs";
+import { serve, launch, open, state, waitFor, fakeWebcamClip } from "../tests/browser/lib.mjs";
+import { median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,7 +44,7 @@ async function visit(server, backend, inWorker) {
     const query = [`variant=${opts.variant}`, inWorker ? null : "worker=off", backend === "cpu" ? "backend=cpu" : null]
       .filter(Boolean).join("&");
     const { page } = await open(context, `${server.url}?${query}`);
-    await waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+    await waitReady(page);
     const s0 = await state(page);
     if ((s0.runsIn === "worker") !== inWorker) throw new Error(`runs in ${s0.runsIn}`);
     // The page's frame rate with nothing running: the baseline for the webcam's.
@@ -79,7 +78,6 @@ async function visit(server, backend, inWorker) {
   }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const server = await serve();
 const rows = [];
 try {
@@ -107,7 +105,4 @@ for (const r of rows) {
     `${r.webcam.longCount}, ${f0(r.webcam.longest)} | ${f0(r.webcam.fps)} (${f0(r.idleFps)}) |`);
 }
 const table = lines.join("\n");
-console.log(table);
-await mkdir(path.join(ROOT, "target"), { recursive: true });
-await writeFile(path.join(ROOT, "target/bench-worker.json"), JSON.stringify(rows, null, 2));
-await writeFile(path.join(ROOT, "target/bench-worker.md"), table + "\n");
+await report("bench-worker", rows, table);

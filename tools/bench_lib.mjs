@@ -1,0 +1,24 @@
+// What the page benches (bench_warm_up, bench_worker, bench_revisit) share beside
+// tests/browser/lib.mjs: the median, waiting for the page's "choose an image", the report files.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ROOT, waitFor } from "../tests/browser/lib.mjs";
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Waits until the page says its network is ready ("… is ready on …: choose an image"). */
+export const waitReady = (page) =>
+  waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+
+/** Prints `table` and writes target/NAME.json (the rows) and target/NAME.md (the table). */
+export async function report(name, rows, table) {
+  console.log(table);
+  await mkdir(path.join(ROOT, "target"), { recursive: true });
+  await writeFile(path.join(ROOT, `target/${name}.json`), JSON.stringify(rows, null, 2));
+  await writeFile(path.join(ROOT, `target/${name}.md`), table + "\n");
+}
