@@ -24,7 +24,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-
 /** One visit: the first photo's run, then `--runs` warm ones. */
 async function visit(server, profile, backend, variant) {
   const context = await launch({ webgpu: backend === "webgpu", profile });
