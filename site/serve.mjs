@@ -113,8 +113,9 @@ export async function serveSite(dir, { prefix = "/", port = 0, host = "127.0.0.1
       const mount = mountList.find(([m]) => p.startsWith(m));
       if (mount) {
         requests.push(p);
-        const file = path.join(mount[1], p.slice(mount[0].length));
+        let file = path.join(mount[1], p.slice(mount[0].length));
         if (!file.startsWith(path.resolve(mount[1]))) return res.writeHead(403).end();
+        if (p.endsWith("/")) file = path.join(file, "index.html");
         return await send(req, res, file);
       }
       if (p === prefix.slice(0, -1)) return res.writeHead(301, { location: prefix }).end();

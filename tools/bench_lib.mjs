@@ -1,9 +1,10 @@
 // What the page benches (bench_warm_up, bench_worker, bench_revisit) share beside
-// tests/browser/lib.mjs: the median, waiting for the page's "choose an image", the report files.
+// tests/browser/lib.mjs: the median, waiting for the page's "choose an image", classifying a
+// sample photo, the report files.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ROOT, waitFor } from "../tests/browser/lib.mjs";
+import { ROOT, state, waitFor } from "../tests/browser/lib.mjs";
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,6 +15,16 @@ export const median = (xs) => {
 /** Waits until the page says its network is ready ("… is ready on …: choose an image"). */
 export const waitReady = (page) =>
   waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+
+/** Clicks the sample photo `file` and waits for its result; throws the page's error if it shows
+ * one. Returns the page's state with that result (`lastResult`). */
+export async function classifySample(page, file) {
+  const before = (await state(page)).resultCount;
+  await page.click(`[data-testid="sample-${file}"]`);
+  const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error, "result", 900000);
+  if (s.error) throw new Error(s.error);
+  return s;
+}
 
 /** Prints `table` and writes target/NAME.json (the rows) and target/NAME.md (the table). */
 export async function report(name, rows, table) {

@@ -13,8 +13,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
-import { median, report, waitReady } from "./bench_lib.mjs";
+import { serve, launch, open } from "../tests/browser/lib.mjs";
+import { classifySample, median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,10 +34,7 @@ async function visit(server, profile, backend, variant) {
     const runs = [];
     for (let i = 0; i <= Number(opts.runs); i++) {
       const file = i % 2 ? "coffee.png" : "chelsea.png";
-      const before = (await state(page)).resultCount;
-      await page.click(`[data-testid="sample-${file}"]`);
-      const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error, "result", 900000);
-      if (s.error) throw new Error(s.error);
+      const s = await classifySample(page, file);
       runs.push({ ms: s.lastResult.latency_ms, cold: s.lastResult.cold });
     }
     if (!runs[0].cold || runs.slice(1).some((r) => r.cold)) throw new Error(`unexpected cold flags: ${JSON.stringify(runs)}`);

@@ -9,8 +9,8 @@
 //   node tools/bench_worker.mjs [--backends webgpu,cpu] [--runs 6] [--webcam 10] [--variant lite0]
 
 import { parseArgs } from "node:util";
-import { serve, launch, open, state, waitFor, fakeWebcamClip } from "../tests/browser/lib.mjs";
-import { median, report, waitReady } from "./bench_lib.mjs";
+import { serve, launch, open, state, fakeWebcamClip } from "../tests/browser/lib.mjs";
+import { classifySample, median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -56,11 +56,8 @@ async function visit(server, backend, inWorker) {
     const clicks = [];
     for (let i = 0; i < Number(opts.runs); i++) {
       const file = i % 2 ? "coffee.png" : "chelsea.png";
-      const before = (await state(page)).resultCount;
       const t = await page.evaluate(() => performance.now());
-      await page.click(`[data-testid="sample-${file}"]`);
-      const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error, "result", 900000);
-      if (s.error) throw new Error(s.error);
+      const s = await classifySample(page, file);
       clicks.push((await page.evaluate(() => performance.now())) - t);
       latencies.push(s.lastResult.latency_ms);
     }
