@@ -198,9 +198,10 @@ type PlaneFn = fn(&mut [f32], &[f32], &[f32], &mut [f32], &Geometry);
 /// Output values computed together, in registers.
 const LANES: usize = 8;
 
-/// Adds one channel's `K × K` convolution to `out` (which holds the bias). The input is first
-/// copied into the zero-padded `padded` (wide enough for whole groups of [`LANES`] outputs), so
-/// the inner loops have no bounds to test; each group of outputs sums its K² taps in registers.
+/// Adds one channel's `K × K` convolution to `out` (which holds the bias), for strides 1 and 2.
+/// The input is first copied into the zero-padded `padded` (wide enough for whole groups of
+/// [`LANES`] outputs; at stride 2 with each row's even and odd columns apart), so the inner
+/// loops have no bounds to test; each group of outputs sums its K² taps in registers.
 fn plane<const K: usize, const S: usize>(
     out: &mut [f32],
     input: &[f32],
@@ -227,9 +228,27 @@ fn plane_body<const K: usize, const S: usize>(
     padded.fill(0.0);
     let rows = g.h.min(g.padded_h.saturating_sub(g.top));
     let cols = g.w.min(g.padded_w.saturating_sub(g.left));
+    // Stride 2: each padded row holds its even columns, then its odd ones, so that a tap's
+    // inputs for consecutive outputs are consecutive floats (whole vector loads, no gathers).
+    let half = g.padded_w.div_ceil(2);
     for y in 0..rows {
-        let dst = (y + g.top) * g.padded_w + g.left;
-        padded[dst..dst + cols].copy_from_slice(&input[y * g.w..y * g.w + cols]);
+        let row = &mut padded[(y + g.top) * g.padded_w..][..g.padded_w];
+        let src = &input[y * g.w..y * g.w + cols];
+        if S == 1 {
+            row[g.left..g.left + cols].copy_from_slice(src);
+        } else {
+            // Input column x lands on padded column x + left: even when x ≡ left (mod 2).
+            let first = g.left % 2;
+            let (even, odd) = row.split_at_mut(half);
+            let even = &mut even[(g.left + first) / 2..];
+            for (e, &v) in even.iter_mut().zip(src.iter().skip(first).step_by(2)) {
+                *e = v;
+            }
+            let odd = &mut odd[(g.left + 1 - first) / 2..];
+            for (o, &v) in odd.iter_mut().zip(src.iter().skip(1 - first).step_by(2)) {
+                *o = v;
+            }
+        }
     }
     let taps = &taps[..K * K];
     for (y, out_row) in out.chunks_exact_mut(g.out_w).enumerate() {
@@ -237,11 +256,16 @@ fn plane_body<const K: usize, const S: usize>(
         for x0 in (0..g.out_w).step_by(LANES) {
             let mut acc = [0.0f32; LANES];
             for i in 0..K {
-                let row = &window[i * g.padded_w + x0 * S..][..(LANES - 1) * S + K];
+                let line = &window[i * g.padded_w..][..g.padded_w];
                 for j in 0..K {
                     let tap = taps[i * K + j];
-                    for (l, a) in acc.iter_mut().enumerate() {
-                        *a += tap * row[l * S + j];
+                    let start = if S == 1 {
+                        x0 + j
+                    } else {
+                        (j % 2) * half + x0 + j / 2
+                    };
+                    for (a, &v) in acc.iter_mut().zip(&line[start..start + LANES]) {
+                        *a += tap * v;
                     }
                 }
             }
@@ -314,6 +338,71 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
         assert!(wide.iter().any(|&v| v != 0.5), "the plane was computed");
+    }
+
+    /// `bias + Σ_(i,j) tap · in` in the kernel's order, reads outside the input being zero.
+    fn plane_reference(k: usize, s: usize, input: &[f32], taps: &[f32], g: &Geometry) -> Vec<f32> {
+        let mut out = Vec::new();
+        for y in 0..g.out_h {
+            for x in 0..g.out_w {
+                let mut acc = 0.0f32;
+                for i in 0..k {
+                    for j in 0..k {
+                        let (iy, ix) = ((y * s + i) as isize, (x * s + j) as isize);
+                        let (iy, ix) = (iy - g.top as isize, ix - g.left as isize);
+                        let inside =
+                            (0..g.h as isize).contains(&iy) && (0..g.w as isize).contains(&ix);
+                        let v = if inside {
+                            input[iy as usize * g.w + ix as usize]
+                        } else {
+                            0.0
+                        };
+                        acc += taps[i * k + j] * v;
+                    }
+                }
+                out.push(0.25 + acc);
+            }
+        }
+        out
+    }
+
+    /// Both strides, both kernel sizes, even and odd padding and sizes: the planes give the
+    /// reference's bits (same sums in the same order).
+    #[test]
+    fn planes_match_a_direct_reading_bit_for_bit() {
+        for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            for (h, w) in [(13, 17), (16, 16), (9, 30)] {
+                for (top, left) in [(0, 0), (1, 1), (2, 2), (1, 0), (0, 1)] {
+                    let (out_h, out_w) = ((h + 2 * top - k) / s + 1, (w + 2 * left - k) / s + 1);
+                    let g = Geometry {
+                        h,
+                        w,
+                        top,
+                        left,
+                        out_h,
+                        out_w,
+                        padded_h: (out_h - 1) * s + k,
+                        padded_w: (out_w.div_ceil(LANES) * LANES - 1) * s + k,
+                    };
+                    let (input, taps) = (noise(h * w, 11), noise(k * k, 13));
+                    let mut out = vec![0.25; out_h * out_w];
+                    let mut padded = vec![0.0; g.padded_h * g.padded_w];
+                    let plane: PlaneFn = match (k, s) {
+                        (3, 1) => plane::<3, 1>,
+                        (3, 2) => plane::<3, 2>,
+                        (5, 1) => plane::<5, 1>,
+                        _ => plane::<5, 2>,
+                    };
+                    plane(&mut out, &input, &taps, &mut padded, &g);
+                    let want = plane_reference(k, s, &input, &taps, &g);
+                    let same = out
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "k {k} s {s} {h}×{w} pad {top},{left}");
+                }
+            }
+        }
     }
 
     #[test]
