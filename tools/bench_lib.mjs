@@ -17,13 +17,16 @@ export const waitReady = (page) =>
   waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
 
 /** Clicks the sample photo `file` and waits for its result; throws the page's error if it shows
- * one. Returns the page's state with that result (`lastResult`). */
+ * one. Returns the page's state with that result (`state.lastResult`) and the page-clock time
+ * from the click to the result (`clickToResultMs`). */
 export async function classifySample(page, file) {
   const before = (await state(page)).resultCount;
+  const clicked = await page.evaluate(() => performance.now());
   await page.click(`[data-testid="sample-${file}"]`);
   const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error, "result", 900000);
   if (s.error) throw new Error(s.error);
-  return s;
+  const clickToResultMs = (await page.evaluate(() => performance.now())) - clicked;
+  return { state: s, clickToResultMs };
 }
 
 /** Prints `table` and writes target/NAME.json (the rows) and target/NAME.md (the table). */

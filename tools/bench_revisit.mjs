@@ -34,7 +34,7 @@ async function visit(server, profile, backend, variant) {
     const runs = [];
     for (let i = 0; i <= Number(opts.runs); i++) {
       const file = i % 2 ? "coffee.png" : "chelsea.png";
-      const s = await classifySample(page, file);
+      const { state: s } = await classifySample(page, file);
       runs.push({ ms: s.lastResult.latency_ms, cold: s.lastResult.cold });
     }
     if (!runs[0].cold || runs.slice(1).some((r) => r.cold)) throw new Error(`unexpected cold flags: ${JSON.stringify(runs)}`);

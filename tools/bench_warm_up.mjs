@@ -9,8 +9,8 @@
 //   node tools/bench_warm_up.mjs [--backends webgpu,cpu] [--visits 2] [--variant lite0]
 
 import { parseArgs } from "node:util";
-import { serve, launch, open, state, waitFor } from "../tests/browser/lib.mjs";
-import { median, report, waitReady } from "./bench_lib.mjs";
+import { serve, launch, open } from "../tests/browser/lib.mjs";
+import { classifySample, median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,15 +28,10 @@ async function visit(server, backend, warmUp) {
     const { page } = await open(context, `${server.url}?${query}`);
     await waitReady(page);
     const readyMs = await page.evaluate(() => performance.now());
-    const before = (await state(page)).resultCount;
-    const clicked = await page.evaluate(() => performance.now());
-    await page.click('[data-testid="sample-chelsea.png"]');
-    const s = await waitFor(page, (s) => s.resultCount > before || s.error, "first prediction", 900000);
-    if (!s.lastResult) throw new Error(`no prediction: ${s.error}`);
-    const done = await page.evaluate(() => performance.now());
+    const { state: s, clickToResultMs } = await classifySample(page, "chelsea.png");
     return {
       backend, warmUp, readyMs: Math.round(readyMs), runMs: Math.round(s.lastResult.latency_ms),
-      clickToResultMs: Math.round(done - clicked), cold: s.lastResult.cold, coldMs: Math.round(s.lastResult.cold_ms ?? 0),
+      clickToResultMs: Math.round(clickToResultMs), cold: s.lastResult.cold, coldMs: Math.round(s.lastResult.cold_ms ?? 0),
     };
   } finally {
     await context.close();
