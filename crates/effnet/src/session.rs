@@ -12,12 +12,17 @@
 //! - **Loads are shared futures.** Asking for a network that is being loaded waits for that
 //!   load (no second download, no polling). A load stops when nobody who asked for it still
 //!   wants it ([`Wanted`]); a requester still interested then starts it again.
+//! - **Waiting work hears when it may be stale.** Only a new request makes work unwanted, so
+//!   [`Wanted::changed`] resolves at the next [`Session::supersede`]: work waiting on something
+//!   else (a worker's reply) needs no timer to notice it was superseded.
 //!
 //! Single-threaded (`Rc`): the page's main thread, or one worker.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -55,21 +60,97 @@ impl<E> LoadError<E> {
     }
 }
 
-/// What a loader asks at its boundaries (after a downloaded chunk, before building): does
-/// anyone still want this network? When not, it returns [`LoadError::Superseded`].
+/// The session's request counter, and who waits for it to move on (by registration number).
+#[derive(Default)]
+struct Generation {
+    now: Cell<u64>,
+    registered: Cell<u64>,
+    waiting: RefCell<Vec<(u64, Waker)>>,
+}
+
+impl Generation {
+    fn advance(&self) -> u64 {
+        self.now.set(self.now.get() + 1);
+        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
+        for (_, waker) in waiting {
+            waker.wake();
+        }
+        self.now.get()
+    }
+}
+
+/// What a loader asks at its boundaries (after a downloaded chunk, before building), and a
+/// run between its steps: does anyone still want this work? When not, a load returns
+/// [`LoadError::Superseded`]. Work that waits can await [`Wanted::changed`] instead of asking
+/// again and again.
 #[derive(Clone)]
 pub struct Wanted {
-    generation: Rc<Cell<u64>>,
+    generation: Rc<Generation>,
     interests: Rc<RefCell<Vec<Interest>>>,
 }
 
 impl Wanted {
     pub fn get(&self) -> bool {
-        let now = self.generation.get();
+        let now = self.generation.now.get();
         self.interests.borrow().iter().any(|i| match i {
             Interest::Always => true,
             Interest::Request(t) => t.0 == now,
         })
+    }
+
+    /// Resolves at the next new request, the only thing that can turn [`Wanted::get`] false
+    /// (then ask it again: a load shared with a newer request is still wanted).
+    pub fn changed(&self) -> Changed {
+        Changed {
+            generation: self.generation.clone(),
+            seen: self.generation.now.get(),
+            slot: None,
+        }
+    }
+}
+
+/// See [`Wanted::changed`]. Dropped unresolved (the awaited reply came first), it leaves
+/// nothing behind.
+pub struct Changed {
+    generation: Rc<Generation>,
+    seen: u64,
+    /// Its registration among the waiting, once polled.
+    slot: Option<u64>,
+}
+
+impl Future for Changed {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let generation = self.generation.clone();
+        if generation.now.get() != self.seen {
+            return Poll::Ready(());
+        }
+        let mut waiting = generation.waiting.borrow_mut();
+        match self
+            .slot
+            .and_then(|id| waiting.iter_mut().find(|(i, _)| *i == id))
+        {
+            Some((_, waker)) => waker.clone_from(cx.waker()),
+            None => {
+                let id = generation.registered.get() + 1;
+                generation.registered.set(id);
+                waiting.push((id, cx.waker().clone()));
+                self.slot = Some(id);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Changed {
+    fn drop(&mut self) {
+        if let Some(id) = self.slot {
+            self.generation
+                .waiting
+                .borrow_mut()
+                .retain(|(i, _)| *i != id);
+        }
     }
 }
 
@@ -93,7 +174,7 @@ struct InFlight<K, M, E> {
 }
 
 struct Inner<K, M, E, I> {
-    generation: Rc<Cell<u64>>,
+    generation: Rc<Generation>,
     running: Rc<Cell<u32>>,
     keep: usize,
     /// Least recently used first.
@@ -129,7 +210,7 @@ where
     pub fn new(keep: usize, on_evict: impl Fn(&K) + 'static) -> Self {
         Self {
             inner: Rc::new(Inner {
-                generation: Rc::new(Cell::new(0)),
+                generation: Rc::default(),
                 running: Rc::new(Cell::new(0)),
                 keep: keep.max(1),
                 models: RefCell::new(Vec::new()),
@@ -142,18 +223,24 @@ where
 
     /// Starts a new request: every older ticket is stale from now on.
     pub fn supersede(&self) -> Ticket {
-        let g = &self.inner.generation;
-        g.set(g.get() + 1);
-        Ticket(g.get())
+        Ticket(self.inner.generation.advance())
     }
 
     /// Joins the current request (stale when a newer one starts).
     pub fn ticket(&self) -> Ticket {
-        Ticket(self.inner.generation.get())
+        Ticket(self.inner.generation.now.get())
     }
 
     pub fn is_current(&self, ticket: Ticket) -> bool {
-        ticket.0 == self.inner.generation.get()
+        ticket.0 == self.inner.generation.now.get()
+    }
+
+    /// Whether work for `interest` is wanted, now and later (e.g. a run of request `ticket`).
+    pub fn wanted_by(&self, interest: Interest) -> Wanted {
+        Wanted {
+            generation: self.inner.generation.clone(),
+            interests: Rc::new(RefCell::new(vec![interest])),
+        }
     }
 
     /// Whether a network is running now.
@@ -303,5 +390,32 @@ where
         for k in &evicted {
             (self.inner.on_evict)(k);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits that end another way (the reply came first) leave no waker behind, so a long
+    /// webcam session (many runs, no new request) does not grow the list.
+    #[test]
+    fn a_wait_that_ends_otherwise_leaves_nothing_behind() {
+        let session: Session<u8, (), (), ()> = Session::new(1, |_| {});
+        let wanted = session.wanted_by(Interest::Always);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        for _ in 0..100 {
+            let mut changed = wanted.changed();
+            assert!(Pin::new(&mut changed).poll(&mut cx).is_pending());
+            assert!(Pin::new(&mut changed).poll(&mut cx).is_pending());
+            assert_eq!(session.inner.generation.waiting.borrow().len(), 1);
+        }
+        assert!(session.inner.generation.waiting.borrow().is_empty());
+        let mut changed = wanted.changed();
+        assert!(Pin::new(&mut changed).poll(&mut cx).is_pending());
+        session.supersede();
+        assert!(session.inner.generation.waiting.borrow().is_empty());
+        assert!(Pin::new(&mut changed).poll(&mut cx).is_ready());
     }
 }

@@ -334,3 +334,41 @@ fn forgetting_all_networks_drops_them_and_loads_again() {
     assert_eq!(session.kept(), vec!["lite0"]);
     assert!(!Rc::ptr_eq(&first, &again));
 }
+
+/// A waiter that records when it woke and what `Wanted::get` said then, as a worker's page side
+/// waits for a reply: it hears of a new request without any timer.
+#[test]
+fn waiting_work_hears_of_a_new_request_without_asking() {
+    let session: Sess = Session::new(2, |_| {});
+    let mut pool = LocalPool::new();
+    let ticket = session.supersede();
+    let run = session.wanted_by(Interest::Request(ticket));
+    let always = session.wanted_by(Interest::Always);
+    let woke: Rc<RefCell<Vec<(&str, bool)>>> = Rc::default();
+    for (name, wanted) in [("run", run.clone()), ("always", always.clone())] {
+        let woke = woke.clone();
+        pool.spawner()
+            .spawn_local(async move {
+                wanted.changed().await;
+                woke.borrow_mut().push((name, wanted.get()));
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    assert!(woke.borrow().is_empty(), "nothing changed yet");
+    // Joining the current request (a webcam frame) is no change.
+    assert_eq!(session.ticket(), ticket);
+    pool.run_until_stalled();
+    assert!(woke.borrow().is_empty());
+    assert!(run.get() && always.get());
+
+    session.supersede();
+    pool.run_until_stalled();
+    let mut seen = woke.borrow().clone();
+    seen.sort();
+    assert_eq!(seen, vec![("always", true), ("run", false)]);
+    // A change between making the future and awaiting it is not missed.
+    let late = run.changed();
+    session.supersede();
+    pool.run_until(late);
+}

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use effnet::EfficientNetConfig;
 
-use effnet::session::LoadError;
+use effnet::session::{Interest, LoadError};
 use effnet::weights::Source;
 
 use super::engine;
@@ -33,7 +33,8 @@ pub async fn time_custom(
         preprocessing: Source::Torchvision.preprocessing(&config, None),
         config,
     };
-    let (loaded, _) = build(&engine, what, kind, None, Rc::new(|_| {}), Rc::new(|| true))
+    let always = engine.session.wanted_by(Interest::Always);
+    let (loaded, _) = build(&engine, what, kind, None, Rc::new(|_| {}), always)
         .await
         .map_err(|e| match e {
             LoadError::Failed(why) => why,

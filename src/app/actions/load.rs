@@ -132,11 +132,8 @@ async fn load(
             })
         })
     };
-    let still_wanted = {
-        let wanted = wanted.clone();
-        Rc::new(move || wanted.get())
-    };
-    let (loaded, origin) = build(&engine(), what, kind, weights, on_progress, still_wanted).await?;
+    let (loaded, origin) =
+        build(&engine(), what, kind, weights, on_progress, wanted.clone()).await?;
     match &origin {
         Some(WeightsOrigin::NetworkNotStored(why)) => offline::not_stored(state, variant, why),
         Some(WeightsOrigin::Cache | WeightsOrigin::Network) => offline::stored(state, variant),
@@ -159,9 +156,10 @@ pub async fn build(
     kind: BackendKind,
     weights: Option<String>,
     progress: Rc<dyn Fn(LoadProgress)>,
-    wanted: Rc<dyn Fn() -> bool>,
+    wanted: Wanted,
 ) -> Result<(Loaded, Option<WeightsOrigin>), LoadError<String>> {
     let Some(remote) = engine.remote() else {
+        let wanted = Rc::new(move || wanted.get());
         return build_here(engine, what, kind, weights, progress, wanted).await;
     };
     if !engine.ready(kind) {

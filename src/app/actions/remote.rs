@@ -1,14 +1,15 @@
 //! The engine's worker as the page's [`Remote`]: each load and run is a request with a number,
 //! answered by the worker's replies; a request nobody wants any more is cancelled by message
-//! (the page asks `wanted` / `cancelled` every [`POLL_MS`] while it waits). When the worker
-//! stops, every request still waiting fails and `on_stop` hears why.
+//! (a waiting request wakes at each new request of the session, [`Wanted::changed`], and asks
+//! whether it is still wanted). When the worker stops, every request still waiting fails and
+//! `on_stop` hears why.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use effnet::preprocess::RgbImage;
-use effnet::session::LoadError;
+use effnet::session::{LoadError, Wanted};
 use futures_channel::oneshot;
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
@@ -24,8 +25,6 @@ use crate::app::platform::{js, messages};
 use crate::app::state::backend::BackendKind;
 use crate::app::state::options::EngineOptions;
 
-/// How often a waiting request asks whether it is still wanted.
-const POLL_MS: i32 = 20;
 /// How long the worker may take to start (instantiate the wasm, start WebGPU).
 const START_MS: i32 = 60_000;
 
@@ -55,7 +54,11 @@ struct Requests {
 const READY: u64 = 0;
 const STARTED: u64 = 1;
 
-pub struct WorkerEngine {
+/// A handle to the worker (clones share it).
+#[derive(Clone)]
+pub struct WorkerEngine(Rc<Worker>);
+
+struct Worker {
     port: WorkerPort,
     requests: Rc<Requests>,
     /// The image the worker holds (the last one sent): held here too, so no other image can
@@ -70,7 +73,7 @@ impl WorkerEngine {
         options: EngineOptions,
         gpu: bool,
         on_stop: Rc<dyn Fn(String)>,
-    ) -> Result<(Rc<Self>, GpuStart), String> {
+    ) -> Result<(Self, GpuStart), String> {
         let requests = Rc::new(Requests::default());
         requests.next.set(STARTED + 1);
         let started = Rc::new(Cell::new(false));
@@ -79,11 +82,18 @@ impl WorkerEngine {
             .waiting
             .borrow_mut()
             .insert(READY, Waiting::Ready(ready_tx));
+        // A network built for a load given up meanwhile is released as soon as it arrives.
+        let this: Rc<std::cell::OnceCell<std::rc::Weak<Worker>>> = Rc::default();
         let port = {
             let (on_reply, on_error) = (requests.clone(), requests.clone());
-            let started = started.clone();
+            let (started, this) = (started.clone(), this.clone());
             WorkerPort::spawn(
-                move |data| on_reply.reply(&data),
+                move |data| {
+                    on_reply.reply(&data);
+                    if let Some(worker) = this.get().and_then(std::rc::Weak::upgrade) {
+                        worker.release_unclaimed();
+                    }
+                },
                 move |why| {
                     on_error.stop(&why);
                     if started.get() {
@@ -92,13 +102,14 @@ impl WorkerEngine {
                 },
             )?
         };
-        let engine = Rc::new(Self {
+        let engine = Self(Rc::new(Worker {
             port,
             requests,
             sent: RefCell::new(None),
-        });
+        }));
+        let _ = this.set(Rc::downgrade(&engine.0));
         let fail = |why: String| {
-            engine.port.terminate();
+            engine.0.port.terminate();
             Err(why)
         };
         match within(&mut ready_rx, START_MS).await {
@@ -108,11 +119,13 @@ impl WorkerEngine {
         }
         let (started_tx, mut started_rx) = oneshot::channel();
         engine
+            .0
             .requests
             .waiting
             .borrow_mut()
             .insert(STARTED, Waiting::Started(started_tx));
         engine
+            .0
             .port
             .post(&ToWorker::Start { options, gpu }, None, None)?;
         match within(&mut started_rx, START_MS).await {
@@ -124,20 +137,10 @@ impl WorkerEngine {
             _ => fail("the worker's engine did not start within a minute".into()),
         }
     }
+}
 
-    /// Stops the worker (the page runs the networks itself from now on).
-    pub fn terminate(&self) {
-        self.port.terminate();
-        self.requests.stop("the worker was stopped");
-    }
-
-    /// Tests: makes the worker trap, as a crash would.
-    pub fn crash(&self) {
-        let _ = self.port.post(&ToWorker::Crash, None, None);
-    }
-
+impl Worker {
     fn id(&self) -> u64 {
-        self.release_unclaimed();
         let id = self.requests.next.get();
         self.requests.next.set(id + 1);
         id
@@ -161,6 +164,19 @@ impl WorkerEngine {
 
     fn cancel(&self, id: u64) {
         let _ = self.port.post(&ToWorker::Cancel { id }, None, None);
+    }
+
+    fn release_unclaimed(&self) {
+        let unclaimed = std::mem::take(&mut *self.requests.unclaimed.borrow_mut());
+        for net in unclaimed {
+            self.release(net);
+        }
+    }
+
+    fn release(&self, net: u64) {
+        if self.requests.stopped.borrow().is_none() {
+            let _ = self.port.post(&ToWorker::Release { net }, None, None);
+        }
     }
 }
 
@@ -244,8 +260,8 @@ impl Requests {
         }
     }
 
-    /// A network the worker built for a load the page gave up: released with the next
-    /// request.
+    /// A network the worker built for a load the page gave up: released once the reply is
+    /// read.
     fn unclaimed(&self, net: u64) {
         self.unclaimed.borrow_mut().push(net);
     }
@@ -268,37 +284,30 @@ impl Requests {
 }
 
 impl WorkerEngine {
-    fn release_unclaimed(&self) {
-        let unclaimed = std::mem::take(&mut *self.requests.unclaimed.borrow_mut());
-        for net in unclaimed {
-            self.release(net);
-        }
-    }
-
-    /// Waits for request `id`'s reply on `rx`, asking `still_wanted` every [`POLL_MS`]; when
-    /// it turns false the request is cancelled and `gave_up` is the answer.
+    /// Waits for request `id`'s reply on `rx`; when `wanted` turns false meanwhile the
+    /// request is cancelled and `gave_up` is the answer.
     async fn wait<T>(
-        self: Rc<Self>,
+        self,
         id: u64,
         mut rx: oneshot::Receiver<T>,
-        still_wanted: Rc<dyn Fn() -> bool>,
+        wanted: Wanted,
         gave_up: impl FnOnce() -> T,
         stopped: impl FnOnce(String) -> T,
     ) -> T {
+        use futures_util::future::{Either, select};
         loop {
-            match within(&mut rx, POLL_MS).await {
-                Some(Ok(value)) => return value,
-                Some(Err(_)) => {
-                    let why = self.requests.stopped.borrow().clone();
+            match select(&mut rx, wanted.changed()).await {
+                Either::Left((Ok(value), _)) => return value,
+                Either::Left((Err(_), _)) => {
+                    let why = self.0.requests.stopped.borrow().clone();
                     return stopped(why.unwrap_or_else(|| "the engine's worker stopped".into()));
                 }
-                None => {
-                    self.release_unclaimed();
-                    if !still_wanted() {
-                        self.cancel(id);
+                Either::Right(_) => {
+                    if !wanted.get() {
+                        self.0.cancel(id);
                         // Nobody awaits the reply now: a network the worker still finishes
                         // for this load comes back unclaimed and is released (`reply`).
-                        self.requests.waiting.borrow_mut().remove(&id);
+                        self.0.requests.waiting.borrow_mut().remove(&id);
                         return gave_up();
                     }
                 }
@@ -316,19 +325,22 @@ async fn within<T>(rx: &mut oneshot::Receiver<T>, ms: i32) -> Option<Result<T, o
     }
 }
 
-impl Remote for WorkerEngineHandle {
+impl Remote for WorkerEngine {
     fn load(
         &self,
         what: LoadWhat,
         kind: BackendKind,
         progress: Rc<dyn Fn(LoadProgress)>,
-        wanted: Rc<dyn Fn() -> bool>,
+        wanted: Wanted,
     ) -> LocalBoxFuture<'static, LoadReply> {
-        let engine = self.0.clone();
-        let id = engine.id();
+        let engine = self.clone();
+        let id = engine.0.id();
         let (done, rx) = oneshot::channel();
         let message = ToWorker::Load { id, kind, what };
-        if let Err(why) = engine.request(id, Waiting::Load { progress, done }, &message, None) {
+        if let Err(why) = engine
+            .0
+            .request(id, Waiting::Load { progress, done }, &message, None)
+        {
             return async move { Err(LoadError::Failed(why)) }.boxed_local();
         }
         engine
@@ -348,10 +360,10 @@ impl Remote for WorkerEngineHandle {
         kind: BackendKind,
         image: &Rc<RgbImage>,
         with_cams: bool,
-        cancelled: Rc<dyn Fn() -> bool>,
+        wanted: Wanted,
     ) -> LocalBoxFuture<'static, RunReply> {
-        let engine = self.0.clone();
-        let id = engine.id();
+        let engine = self.clone();
+        let id = engine.0.id();
         let (done, rx) = oneshot::channel();
         let message = ToWorker::Run {
             id,
@@ -362,19 +374,19 @@ impl Remote for WorkerEngineHandle {
             with_cams,
         };
         let held = engine
+            .0
             .sent
             .borrow()
             .as_ref()
             .is_some_and(|sent| Rc::ptr_eq(sent, image));
         let bytes = (!held).then_some(image.data.as_slice());
-        if let Err(why) = engine.request(id, Waiting::Run(done), &message, bytes) {
-            *engine.sent.borrow_mut() = None;
+        if let Err(why) = engine.0.request(id, Waiting::Run(done), &message, bytes) {
+            *engine.0.sent.borrow_mut() = None;
             return async move { Err(why) }.boxed_local();
         }
         if !held {
-            *engine.sent.borrow_mut() = Some(image.clone());
+            *engine.0.sent.borrow_mut() = Some(image.clone());
         }
-        let wanted = Rc::new(move || !cancelled());
         engine.wait(id, rx, wanted, || Ok(None), Err).boxed_local()
     }
 
@@ -385,15 +397,13 @@ impl Remote for WorkerEngineHandle {
     fn stats(&self) -> Option<WorkerStats> {
         self.0.requests.stats.get()
     }
-}
 
-impl WorkerEngine {
-    fn release(&self, net: u64) {
-        if self.requests.stopped.borrow().is_none() {
-            let _ = self.port.post(&ToWorker::Release { net }, None, None);
-        }
+    fn terminate(&self) {
+        self.0.port.terminate();
+        self.0.requests.stop("the worker was stopped");
+    }
+
+    fn crash(&self) {
+        let _ = self.0.port.post(&ToWorker::Crash, None, None);
     }
 }
-
-/// The [`Remote`] the engine holds.
-pub struct WorkerEngineHandle(pub Rc<WorkerEngine>);

@@ -6,16 +6,13 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::remote::{WorkerEngine, WorkerEngineHandle};
+use super::remote::WorkerEngine;
 use super::{engine, refresh, set_backend};
+use crate::app::engine::Remote;
 use crate::app::engine::protocol::GpuStart;
 use crate::app::platform::{gpu, js};
 use crate::app::state::AppState;
 use crate::app::state::backend::{GpuState, RunsIn};
-
-thread_local! {
-    static WORKER: std::cell::RefCell<Option<Rc<WorkerEngine>>> = const { std::cell::RefCell::new(None) };
-}
 
 /// Starts the engine's worker and, through it, the backend. `false` when the networks must
 /// run on the page's thread (`state.backend.runs_in` says why); the caller then starts the
@@ -50,8 +47,7 @@ pub async fn start(state: AppState, forced_cpu: bool) -> bool {
         GpuStart::Ready(info) => GpuState::Ready(info),
     };
     let gpu_ready = matches!(gpu_state, GpuState::Ready(_));
-    engine().set_remote(Some(Rc::new(WorkerEngineHandle(worker.clone()))), gpu_ready);
-    WORKER.with(|w| *w.borrow_mut() = Some(worker));
+    engine().set_remote(Some(Rc::new(worker)), gpu_ready);
     set_backend(state, gpu_state, RunsIn::Worker);
     true
 }
@@ -72,10 +68,10 @@ fn stopped(state: AppState, why: String) {
     state.result.set(None);
     // Out of the worker's error handler before its port is dropped.
     spawn_local(async move {
-        if let Some(old) = WORKER.with(|w| w.borrow_mut().take()) {
+        let engine = engine();
+        if let Some(old) = engine.remote() {
             old.terminate();
         }
-        let engine = engine();
         engine.set_remote(None, false);
         engine.session.forget_all();
         let forced_cpu = state.options.with_value(|o| o.force_cpu);
@@ -103,5 +99,5 @@ fn stopped(state: AppState, why: String) {
 /// Tests (`window.__effnet.crashWorker()`): makes the worker trap as a crash would. `false`
 /// when no worker runs.
 pub fn crash() -> bool {
-    WORKER.with(|w| w.borrow().as_ref().map(|w| w.crash()).is_some())
+    engine().remote().map(|w| w.crash()).is_some()
 }

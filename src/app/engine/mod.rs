@@ -17,7 +17,7 @@ use std::rc::Rc;
 use burn::tensor::{Device, Tensor};
 use effnet::Variant;
 use effnet::preprocess::{Preprocessing, RgbImage};
-use effnet::session::{Session, Ticket};
+use effnet::session::{Interest, Session, Ticket};
 use futures_util::future::LocalBoxFuture;
 
 pub use effnet::cube::{depthwise as depthwise_gpu, preprocess as preprocess_gpu};
@@ -180,16 +180,13 @@ impl Engine {
         ticket: Option<Ticket>,
     ) -> Result<Option<RunOutput>, String> {
         let _busy = self.session.begin_run();
-        let session = self.session.clone();
-        let cancelled = move || ticket.is_some_and(|t| !session.is_current(t));
+        let wanted = self
+            .session
+            .wanted_by(ticket.map_or(Interest::Always, Interest::Request));
         match &loaded.net {
-            Net::InWorker(net) => {
-                net.remote
-                    .run(net.id, kind, image, with_cams, Rc::new(cancelled))
-                    .await
-            }
+            Net::InWorker(net) => net.remote.run(net.id, kind, image, with_cams, wanted).await,
             Net::Here(_) => {
-                self.run_here(loaded, image, kind, with_cams, &cancelled)
+                self.run_here(loaded, image, kind, with_cams, &|| !wanted.get())
                     .await
             }
         }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use effnet::preprocess::RgbImage;
-use effnet::session::LoadError;
+use effnet::session::{LoadError, Wanted};
 use futures_util::future::LocalBoxFuture;
 
 use super::RunOutput;
@@ -18,24 +18,24 @@ pub type LoadReply = Result<(u64, Option<WeightsOrigin>), LoadError<String>>;
 
 pub trait Remote {
     /// Builds `what` on `kind` in the worker: the network's number and where its weights came
-    /// from. `wanted()` is asked while it runs; when it turns false the load is cancelled.
+    /// from. Cancelled as soon as `wanted` turns false.
     fn load(
         &self,
         what: LoadWhat,
         kind: BackendKind,
         progress: Rc<dyn Fn(LoadProgress)>,
-        wanted: Rc<dyn Fn() -> bool>,
+        wanted: Wanted,
     ) -> LocalBoxFuture<'static, LoadReply>;
 
     /// Runs network `net` on `image` (copied to the worker unless it is the image the worker
-    /// last got). `Ok(None)` once `cancelled()` turned true.
+    /// last got). `Ok(None)` once `wanted` turned false.
     fn run(
         &self,
         net: u64,
         kind: BackendKind,
         image: &Rc<RgbImage>,
         with_cams: bool,
-        cancelled: Rc<dyn Fn() -> bool>,
+        wanted: Wanted,
     ) -> LocalBoxFuture<'static, Result<Option<RunOutput>, String>>;
 
     /// The page no longer holds network `net`.
@@ -43,6 +43,12 @@ pub trait Remote {
 
     /// The worker's counters and memory, as of its last reply.
     fn stats(&self) -> Option<WorkerStats>;
+
+    /// Stops the worker: whatever waits on it fails, and its networks are gone.
+    fn terminate(&self);
+
+    /// Tests: makes the worker trap, as a crash would.
+    fn crash(&self);
 }
 
 /// A network living in the worker.
