@@ -3,11 +3,12 @@
 // nothing) in headless Chromium: `?bench` once on WebGPU and once on the CPU backend, then the
 // onnxruntime-web peer (tools/ort_bench/, models from tools/export_onnx.py in target/onnx/) on
 // the same variants with the WebGPU and the wasm EP, and writes target/bench-browser.json and
-// target/bench-browser.md (one row per variant and backend: burn against ORT).
+// target/bench-browser.md (`--out` names another pair; one row per variant and backend: burn
+// against ORT).
 //
 //   node tools/bench_browser.mjs [--variants lite0,b0] [--runs 3] [--backends webgpu,cpu]
 //                                [--peer ort|none | --no-peer] [--soak N] [--profile]
-//                                [--page key=value,…]
+//                                [--page key=value,…] [--out target/bench-browser]
 //
 // --profile: the page also times the first variant part by part (stem, expansion, depthwise,
 // squeeze-excite, projection, shortcut, head) with a readback after each part, and the table
@@ -43,6 +44,7 @@ const { values: opts } = parseArgs({
     soak: { type: "string", default: "0" },
     profile: { type: "boolean", default: false },
     page: { type: "string", default: "" },
+    out: { type: "string", default: "target/bench-browser" }, // writes OUT.json and OUT.md
   },
 });
 const runs = Number.parseInt(opts.runs, 10);
@@ -211,8 +213,9 @@ for (const r of [...results, ...peerResults]) {
 }
 const md = lines.join("\n") + "\n";
 
-await mkdir(path.join(ROOT, "target"), { recursive: true });
-await writeFile(path.join(ROOT, "target/bench-browser.json"), JSON.stringify({ date, browser, runs, results,
+const out = path.resolve(ROOT, opts.out);
+await mkdir(path.dirname(out), { recursive: true });
+await writeFile(`${out}.json`, JSON.stringify({ date, browser, runs, results,
   peer: peerResults.length ? { name: "onnxruntime-web", results: peerResults } : null, peerNote }, null, 2) + "\n");
-await writeFile(path.join(ROOT, "target/bench-browser.md"), md);
+await writeFile(`${out}.md`, md);
 process.stdout.write(md);

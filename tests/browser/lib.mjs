@@ -71,6 +71,8 @@ export async function launch({ webgpu = true, webcam = undefined, profile = unde
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
   ];
   if (webgpu) args.push("--enable-unsafe-webgpu");
+  // More flags from the environment: tools/bench_gpu.mjs asks for the machine's real GPU there.
+  args.push(...(process.env.EFFNET_CHROMIUM_ARGS ?? "").split(/\s+/).filter(Boolean));
   if (webcam === "none") args.push("--use-fake-ui-for-media-stream"); // permission granted, no device
   else if (webcam) {
     args.push("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",

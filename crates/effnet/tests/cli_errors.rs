@@ -233,3 +233,16 @@ fn bad_weights_files_and_names() {
         "unknown source 'keras'",
     );
 }
+
+#[test]
+fn bench_on_a_device_this_build_lacks_says_how_to_get_it() {
+    // The default build has no wgpu (the `cube` feature brings it).
+    fails_with(
+        &["bench", "--device", "wgpu", "--variants", "lite0"],
+        "built without the `cube` feature",
+    );
+    fails_with(
+        &["bench", "--device", "tpu", "--variants", "lite0"],
+        "unknown device 'tpu' (expected cpu or wgpu)",
+    );
+}

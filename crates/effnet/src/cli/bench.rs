@@ -23,6 +23,37 @@ pub struct Args {
     /// depthwise convolutions and activations (`model::flex_kernels`).
     #[arg(long)]
     no_kernels: bool,
+    /// Where to run: `cpu` (burn's Flex backend) or `wgpu` (burn's wgpu runtime on the
+    /// machine's GPU through Vulkan, the network set up as the page runs it on WebGPU; needs a
+    /// build with the `cube` feature).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+/// The device to time on, and what it is (the GPU adapter's name for `wgpu`).
+fn device(name: &str) -> Result<(Device, String), String> {
+    match name {
+        "cpu" => Ok((Device::flex(), "cpu (burn Flex)".into())),
+        #[cfg(feature = "cube")]
+        "wgpu" => {
+            let (device, setup) = Device::wgpu_options()
+                .init_with_setup()
+                .map_err(|e| format!("no wgpu adapter: {e:?}"))?;
+            let info = setup.adapter.get_info();
+            let adapter = format!(
+                "{} ({:?}, {:?}, driver {} {})",
+                info.name, info.device_type, setup.backend, info.driver, info.driver_info
+            );
+            Ok((device, adapter))
+        }
+        #[cfg(not(feature = "cube"))]
+        "wgpu" => Err(
+            "this effnet was built without the `cube` feature, so it has no wgpu \
+             device: cargo build --release --bin effnet --features cube"
+                .into(),
+        ),
+        other => Err(format!("unknown device '{other}' (expected cpu or wgpu)")),
+    }
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -33,14 +64,20 @@ pub fn run(args: Args) -> Result<(), String> {
             .collect::<Result<Vec<_>, _>>()?,
         None => Variant::ALL.to_vec(),
     };
-    let device = Device::default();
+    let (device, adapter) = device(&args.device)?;
+    let gpu = args.device != "cpu";
+    if !args.json {
+        println!("device: {adapter}");
+    }
     for v in variants {
         let config = v.config();
         let model = config.init(&device);
-        let model = match (args.no_fold, args.no_kernels) {
-            (true, _) => model,
-            (false, true) => model.fold_batch_norms().with_exp_silu(),
-            (false, false) => model.for_cpu(),
+        let model = match (args.no_fold, args.no_kernels, gpu) {
+            (true, _, _) => model,
+            (false, true, _) => model.fold_batch_norms().with_exp_silu(),
+            #[cfg(feature = "cube")]
+            (false, false, true) => model.for_gpu(),
+            (false, false, _) => model.for_cpu(),
         };
         let r = config.resolution;
         let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
@@ -56,7 +93,7 @@ pub fn run(args: Args) -> Result<(), String> {
         if args.json {
             println!(
                 "{}",
-                serde_json::json!({"variant": v.name(), "resolution": r, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
+                serde_json::json!({"variant": v.name(), "resolution": r, "device": args.device, "adapter": adapter, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
             );
         } else {
             println!(

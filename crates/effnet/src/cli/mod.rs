@@ -26,7 +26,8 @@ enum Command {
     Classify(classify::Args),
     /// Print a variant's architecture, parameters and FLOPs.
     Describe(describe::Args),
-    /// Time inference of each variant on the CPU backend.
+    /// Time inference of each variant on the CPU backend (or, in a build with the `cube`
+    /// feature, on the GPU through wgpu: `--device wgpu`).
     Bench(bench::Args),
 }
 

@@ -145,6 +145,14 @@ impl EfficientNet {
         model
     }
 
+    /// The network as the page runs it on WebGPU: batch norms folded and the depthwise
+    /// convolutions (with their bias and activation) in [`crate::cube::depthwise::KERNEL`].
+    #[cfg(feature = "cube")]
+    pub fn for_gpu(self) -> Self {
+        self.fold_batch_norms()
+            .with_depthwise(crate::cube::depthwise::KERNEL)
+    }
+
     /// Whether the batch norms are folded (see [`EfficientNet::fold_batch_norms`]).
     pub fn is_folded(&self) -> bool {
         self.stem.bn.is_none()
