@@ -295,22 +295,29 @@ impl WorkerEngine {
         stopped: impl FnOnce(String) -> T,
     ) -> T {
         use futures_util::future::{Either, select};
+        let stopped = |this: &Self| {
+            let why = this.0.requests.stopped.borrow().clone();
+            stopped(why.unwrap_or_else(|| "the engine's worker stopped".into()))
+        };
         loop {
+            // Asked first too: the request may have been stale before it was sent.
+            if !wanted.get() {
+                match rx.try_recv() {
+                    // The reply came all the same: the caller takes (and releases) it.
+                    Ok(Some(value)) => return value,
+                    Ok(None) => {}
+                    Err(_) => return stopped(&self),
+                }
+                self.0.cancel(id);
+                // Nobody awaits the reply now: a network the worker still finishes for this
+                // load comes back unclaimed and is released (`reply`).
+                self.0.requests.waiting.borrow_mut().remove(&id);
+                return gave_up();
+            }
             match select(&mut rx, wanted.changed()).await {
                 Either::Left((Ok(value), _)) => return value,
-                Either::Left((Err(_), _)) => {
-                    let why = self.0.requests.stopped.borrow().clone();
-                    return stopped(why.unwrap_or_else(|| "the engine's worker stopped".into()));
-                }
-                Either::Right(_) => {
-                    if !wanted.get() {
-                        self.0.cancel(id);
-                        // Nobody awaits the reply now: a network the worker still finishes
-                        // for this load comes back unclaimed and is released (`reply`).
-                        self.0.requests.waiting.borrow_mut().remove(&id);
-                        return gave_up();
-                    }
-                }
+                Either::Left((Err(_), _)) => return stopped(&self),
+                Either::Right(_) => {}
             }
         }
     }
