@@ -5,6 +5,8 @@
 //!   operations on the same device), for 3×3 and 5×5 kernels, strides 1 and 2, symmetric and
 //!   TF-SAME padding, SiLU (both forms), ReLU6 and no activation, channels-last and NCHW
 //!   output: `|Δ| ≤ 1e-4 · max(1, |expected|)` everywhere; and in a whole (small) network;
+//! - a network computing in f16 (where the adapter has shader-f16) against the same in f32,
+//!   within the f16 tolerance;
 //! - the preprocessing kernels against `Preprocessing::apply` on the CPU: the network's input
 //!   and the 8-bit crop bit for bit, for several photo sizes and aspect ratios and the
 //!   preprocessing of several variants (224 to 600 pixels, bicubic and bilinear, both crop
@@ -208,6 +210,24 @@ fn depthwise_kernel_matches_burns_grouped_convolution() {
 
 /// The kernel plugged into a (small, random) network through `DepthwiseImpl::Kernel`: the
 /// next layers read its channels-last output as the NCHW view it hands back.
+/// `model`'s depthwise layers, a random input, the logits on it and their scale
+/// `max(1, |logit|)`.
+fn run_once(
+    model: &effnet::EfficientNet,
+    size: usize,
+    device: &Device,
+) -> (usize, Tensor<4>, Vec<f32>, f32) {
+    let layers = model
+        .blocks
+        .iter()
+        .filter(|b| b.depthwise.is_depthwise())
+        .count();
+    let x = Tensor::<4>::random([1, 3, size, size], Distribution::Normal(0.0, 1.0), device);
+    let expected = to_vec(model.forward(x.clone()));
+    let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
+    (layers, x, expected, scale)
+}
+
 #[test]
 fn depthwise_kernel_in_a_network_matches_grouped_convolution() {
     let start = Instant::now();
@@ -223,14 +243,7 @@ fn depthwise_kernel_in_a_network_matches_grouped_convolution() {
             .init(&device)
             .map(&mut common::Perturb)
             .fold_batch_norms();
-        let layers = model
-            .blocks
-            .iter()
-            .filter(|b| b.depthwise.is_depthwise())
-            .count();
-        let x = Tensor::<4>::random([1, 3, size, size], Distribution::Normal(0.0, 1.0), &device);
-        let expected = to_vec(model.forward(x.clone()));
-        let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
+        let (layers, x, expected, scale) = run_once(&model, size, &device);
         for (layout, kernel) in [
             ("channels-last", depthwise::KERNEL),
             ("nchw", depthwise::KERNEL_NCHW),
@@ -252,6 +265,55 @@ fn depthwise_kernel_in_a_network_matches_grouped_convolution() {
         }
     }
     eprintln!("network: {:.1} s", start.elapsed().as_secs_f64());
+}
+
+/// The network as the page runs it on WebGPU (`for_gpu`: our depthwise kernel), computing in
+/// f16 against the same network in f32, on an adapter with shader-f16 (lavapipe has it): the
+/// kernel runs in f16 too (launched, not declined), logits within the f16 tolerance
+/// `|Δ| ≤ 5e-3 · max(1, |logit|)` (measured 2026-12-02 on lavapipe: 8.3e-4 and 1.1e-3 at
+/// scales 1.2 and 1.4), and the same top-1 class.
+#[test]
+fn a_network_in_f16_stays_within_the_f16_tolerance() {
+    use burn::tensor::DType;
+    let device = device();
+    assert!(
+        device.supports_dtype(DType::F16),
+        "this adapter computes no f16 (no shader-f16): the f16 path cannot be checked here"
+    );
+    for (family, padding, size) in [
+        (Family::B, Padding::Symmetric, 64),
+        (Family::Lite, Padding::TfSame, 61),
+    ] {
+        let config = EfficientNetConfig::new("cube-f16".into(), family, 0.5, 0.5, size, 0.2)
+            .with_num_classes(100)
+            .with_padding(padding);
+        let model = config.init(&device).map(&mut common::Perturb).for_gpu();
+        let (layers, x, expected, scale) = run_once(&model, size, &device);
+        let half = model.with_dtype(DType::F16);
+        assert_eq!(half.dtype(), DType::F16);
+        let (launched, declined) = depthwise::counts();
+        let out = half.forward(x);
+        assert_eq!(out.dtype(), DType::F32, "logits come back in f32");
+        let got = to_vec(out);
+        let (launched_now, declined_now) = depthwise::counts();
+        assert!(
+            launched_now - launched >= layers as u32,
+            "the kernel ran in f16"
+        );
+        assert_eq!(declined_now, declined, "no depthwise layer fell back");
+        let max = got
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        eprintln!(
+            "f16 network {family:?} {padding:?} {size}×{size}: max |Δlogit| {max:.3e} \
+             (scale max(1, |logit|) {scale:.3})"
+        );
+        assert!(max <= 5e-3 * scale, "max |Δlogit| {max}");
+        assert_eq!(argmax(&got), argmax(&expected), "top-1");
+    }
 }
 
 /// A tensor on another backend is handed back untouched (and counted as declined).

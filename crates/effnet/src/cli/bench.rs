@@ -1,6 +1,6 @@
 use std::time::Instant;
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{DType, Device, Distribution, Tensor};
 
 use crate::Variant;
 
@@ -28,6 +28,10 @@ pub struct Args {
     /// build with the `cube` feature).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// The float type the network computes in: `f32`, or `f16` where the device has it (on
+    /// wgpu: an adapter with shader-f16). Images go in and logits come out in f32 either way.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
 }
 
 /// The device to time on, and what it is (the GPU adapter's name for `wgpu`).
@@ -66,8 +70,14 @@ pub fn run(args: Args) -> Result<(), String> {
     };
     let (device, adapter) = device(&args.device)?;
     let gpu = args.device != "cpu";
+    let dtype = match args.dtype.as_str() {
+        "f32" => DType::F32,
+        "f16" if device.supports_dtype(DType::F16) => DType::F16,
+        "f16" => return Err(format!("{adapter} does not compute in f16")),
+        other => return Err(format!("unknown dtype '{other}' (expected f32 or f16)")),
+    };
     if !args.json {
-        println!("device: {adapter}");
+        println!("device: {adapter}, computing in {}", args.dtype);
     }
     for v in variants {
         let config = v.config();
@@ -79,6 +89,7 @@ pub fn run(args: Args) -> Result<(), String> {
             (false, false, true) => model.for_gpu(),
             (false, false, _) => model.for_cpu(),
         };
+        let model = model.with_dtype(dtype);
         let r = config.resolution;
         let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
         let time = || {
@@ -93,7 +104,7 @@ pub fn run(args: Args) -> Result<(), String> {
         if args.json {
             println!(
                 "{}",
-                serde_json::json!({"variant": v.name(), "resolution": r, "device": args.device, "adapter": adapter, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
+                serde_json::json!({"variant": v.name(), "resolution": r, "device": args.device, "adapter": adapter, "dtype": args.dtype, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
             );
         } else {
             println!(

@@ -8,8 +8,8 @@
 //! input value k² times from cache and writes the activated result once, channels-last (the
 //! layout burn's next 1×1 convolution wants), handed back as an NCHW view.
 //!
-//! It declines (and burn's grouped convolution runs) for anything but f32 tensors on burn's
-//! CubeCL backend.
+//! It declines (and burn's grouped convolution runs) for anything but f32 or f16 tensors (all
+//! three of one type) on burn's CubeCL backend.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -125,8 +125,8 @@ fn depthwise_kernel<F: Float>(
     output[ABSOLUTE_POS] = sum;
 }
 
-fn cube_tensor<const D: usize>(t: &BurnTensor<D>) -> Option<CubeTensor> {
-    if t.dtype() != DType::F32 {
+fn cube_tensor<const D: usize>(t: &BurnTensor<D>, dtype: DType) -> Option<CubeTensor> {
+    if !matches!(dtype, DType::F32 | DType::F16) || t.dtype() != dtype {
         return None;
     }
     t.clone().try_into_primitive::<Cube>().ok().map(untile)
@@ -138,10 +138,11 @@ fn depthwise_bias_act(
     call: &DepthwiseCall,
     channels_last: bool,
 ) -> Result<BurnTensor<4>, BurnTensor<4>> {
+    let dtype = x.dtype();
     let (Some(input), Some(weight), Some(bias)) = (
-        cube_tensor(&x),
-        cube_tensor(&call.weight),
-        cube_tensor(&call.bias),
+        cube_tensor(&x, dtype),
+        cube_tensor(&call.weight, dtype),
+        cube_tensor(&call.bias, dtype),
     ) else {
         DECLINED.fetch_add(1, Ordering::Relaxed);
         return Err(x);

@@ -1,8 +1,8 @@
 //! The whole network: stem, MBConv blocks, head, pooling and classifier.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use super::layers::{ActivationKernel, ConvBnAct, ConvSpec, DepthwiseImpl, global_avg_pool};
 use super::mbconv::MbConv;
@@ -169,7 +169,7 @@ impl EfficientNet {
     /// steps.
     pub fn step(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
         match index {
-            0 => self.stem.forward(x),
+            0 => self.stem.forward(to_dtype(x, self.dtype())),
             i => self.blocks[i - 1].forward(x),
         }
     }
@@ -180,6 +180,33 @@ impl EfficientNet {
         let [b, c, _, _] = features.dims();
         let pooled = global_avg_pool(features.clone()).reshape([b, c]);
         let logits = self.classifier.forward(self.dropout.forward(pooled));
-        Output { logits, features }
+        Output {
+            logits: to_dtype(logits, DType::F32),
+            features: to_dtype(features, DType::F32),
+        }
     }
+
+    /// The float type the network computes in: its parameters' (f32 unless
+    /// [`EfficientNet::with_dtype`] chose another).
+    pub fn dtype(&self) -> DType {
+        self.classifier.weight.val().dtype()
+    }
+
+    /// The same network computing in `dtype` (e.g. f16 where a GPU offers it): every float
+    /// parameter cast. It still takes f32 images (cast on the way in) and gives f32 logits and
+    /// features (cast on the way out).
+    pub fn with_dtype(self, dtype: DType) -> Self {
+        struct Cast(DType);
+        impl ModuleMapper for Cast {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let dtype = self.0;
+                param.map(|t| to_dtype(t, dtype))
+            }
+        }
+        self.map(&mut Cast(dtype))
+    }
+}
+
+fn to_dtype<const D: usize>(t: Tensor<D>, dtype: DType) -> Tensor<D> {
+    if t.dtype() == dtype { t } else { t.cast(dtype) }
 }
