@@ -252,8 +252,20 @@ fn lite0_in_f16_stays_within_the_f16_tolerance() {
         .unwrap();
         let input = Preprocessing::lite(224).normalize(&crop).unwrap();
         let x = Tensor::<4>::from_data(TensorData::new(input, [1, 3, 224, 224]), &device);
-        let out = half.forward(x);
-        assert_eq!(out.dtype(), DType::F32, "logits come back in f32");
+        let out = half.forward_with_features(x);
+        assert_eq!(out.logits.dtype(), DType::F32, "logits come back in f32");
+        // The top class's activation map: its spatial mean plus the class's bias is its logit.
+        let top = out.logits.clone().argmax(1).into_scalar::<i64>() as usize;
+        let map = half.class_activation_map(out.features, top);
+        let bias = half
+            .classifier
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .cast(DType::F32);
+        let from_map = (map.mean() + bias.slice([top..top + 1])).into_scalar::<f32>();
+        let out = out.logits;
         let ours: Vec<f64> = out
             .into_data()
             .try_to_vec::<f32>()
@@ -270,7 +282,15 @@ fn lite0_in_f16_stays_within_the_f16_tolerance() {
             .map(|&i| (p[i as usize] - q[i as usize]).abs())
             .fold(0.0, f64::max);
         let top1 = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap() as u64;
-        eprintln!("{photo} in f16: max |Δlogit| {diff:.4}, top-5 max |Δp| {prob_diff:.5}");
+        let map_diff = (f64::from(from_map) - ours[top]).abs();
+        eprintln!(
+            "{photo} in f16: max |Δlogit| {diff:.4}, top-5 max |Δp| {prob_diff:.5}, \
+             activation map vs logit {map_diff:.4}"
+        );
+        assert!(
+            map_diff <= 0.1,
+            "{photo}: activation map vs logit {map_diff}"
+        );
         assert!(diff <= 0.1, "{photo}: max |Δlogit| = {diff}");
         assert!(prob_diff <= 0.02, "{photo}: top-5 max |Δp| = {prob_diff}");
         assert_eq!(top1, top5[0], "{photo}: top-1");

@@ -17,6 +17,8 @@ impl EfficientNet {
             .val()
             .slice([0..c, class..class + 1])
             .reshape([1, c, 1, 1]);
+        // A network computing in f16 hands its features back in f32.
+        let weights = super::network::to_dtype(weights, features.dtype());
         (features * weights).sum_dim(1).reshape([b, h, w])
     }
 }

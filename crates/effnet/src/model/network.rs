@@ -207,6 +207,6 @@ impl EfficientNet {
     }
 }
 
-fn to_dtype<const D: usize>(t: Tensor<D>, dtype: DType) -> Tensor<D> {
+pub(crate) fn to_dtype<const D: usize>(t: Tensor<D>, dtype: DType) -> Tensor<D> {
     if t.dtype() == dtype { t } else { t.cast(dtype) }
 }
