@@ -31,6 +31,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, serve, launch, open, waitFor, foreignRequests } from "../tests/browser/lib.mjs";
+import { ratio } from "./bench_lib.mjs";
 
 process.on("uncaughtException", (e) => { console.error(`bench_browser: ${e.message}`); process.exit(1); });
 const { values: opts } = parseArgs({
@@ -114,7 +115,6 @@ try {
 }
 
 const fmt = (v) => (v == null ? "–" : v.toFixed(0));
-const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
 const warm = (row) => (!row ? "–" : row.error ? `error: ${row.error}`
   : `${fmt(row.warm_median_ms)} [${fmt(row.warm_min_ms)}–${fmt(row.warm_max_ms)}]`);
 const weights = (row) => (!row ? "–" : row.pretrained ? "pretrained" : "random init");

@@ -32,6 +32,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { launch, serve } from "../tests/browser/lib.mjs";
+import { ratio } from "./bench_lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ALL = "lite0,lite1,lite2,lite3,lite4,b0,b1,b2,b3,b4,b5,b6,b7";
@@ -128,7 +129,6 @@ const ort = browser?.peer?.results.find((r) => r.ep === "webgpu") ?? null;
 const row = (side, v) => side?.rows?.find((x) => x.variant === v && !x.error) ?? null;
 const nativeRow = (v) => native.find((x) => x.variant === v) ?? null;
 const fmt = (x) => (x == null ? "–" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
-const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
 
 const adapters = {
   probe: probe ? `${probe.name}${probe.fallback ? " (fallback adapter)" : ""}` : null,

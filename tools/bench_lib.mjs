@@ -1,10 +1,13 @@
 // What the page benches (bench_warm_up, bench_worker, bench_revisit) share beside
-// tests/browser/lib.mjs: the median, waiting for the page's "choose an image", classifying a
+// tests/browser/lib.mjs (bench_browser and bench_gpu take `ratio` from here too): the median, waiting for the page's "choose an image", classifying a
 // sample photo, the report files.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT, state, waitFor } from "../tests/browser/lib.mjs";
+
+/** `a / b` with two decimals for a table, "–" when either is missing. */
+export const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
