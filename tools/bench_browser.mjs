@@ -18,6 +18,7 @@
 // every tenth of the way; the table gets a memory section. --page passes extra query parameters
 // to the burn page: `dw=grouped` (burn's grouped convolution instead of our depthwise kernels),
 // `dw=shift`, `dwlayout=nchw` (the WebGPU kernel writes NCHW), `act=burn` (CPU activations with burn's operations instead of our kernel),
+// `f16=off` (f32 where the adapter offers shader-f16; the page computes in f16 there by default),
 // `silu=sigmoid` (CPU SiLU as x·sigmoid(x)), `prep=cpu` (WebGPU: crop and normalise on the CPU
 // instead of the GPU), `input=WxH` (bench image size instead of the variant's input size; the
 // table then gets a section with the preparation and total time per run).
@@ -118,6 +119,8 @@ const fmt = (v) => (v == null ? "–" : v.toFixed(0));
 const warm = (row) => (!row ? "–" : row.error ? `error: ${row.error}`
   : `${fmt(row.warm_median_ms)} [${fmt(row.warm_min_ms)}–${fmt(row.warm_max_ms)}]`);
 const weights = (row) => (!row ? "–" : row.pretrained ? "pretrained" : "random init");
+// burn's page computes in f16 on an adapter with shader-f16 (ORT's peer always in f32).
+const precision = (row) => (row?.precision === "f16" ? " (f16)" : "");
 const date = new Date().toISOString();
 const browser = results[0]?.browserVersion ?? peerResults[0]?.browserVersion ?? "?";
 const adapter = results.find((r) => r.adapter)?.adapter ?? "none";
@@ -147,7 +150,7 @@ if (peerResults.length) {
       const pr = peerResults.find((x) => x.ep === (EP_OF[r.asked] ?? r.asked));
       const o = pr?.rows?.find((x) => x.variant === variant);
       const backend = r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`;
-      lines.push(`| ${variant} | ${weights(b)} / ${weights(o)} | ${backend} / ${pr?.ep ?? "–"} | ${fmt(b?.load_ms)} / ${fmt(o?.load_ms)} | ` +
+      lines.push(`| ${variant} | ${weights(b)} / ${weights(o)} | ${backend}${precision(b)} / ${pr?.ep ?? "–"} | ${fmt(b?.load_ms)} / ${fmt(o?.load_ms)} | ` +
         `${fmt(b?.cold_ms)} / ${fmt(o?.cold_ms)} | ${warm(b)} | ${warm(o)} | ${ratio(b?.cold_ms, b?.warm_median_ms)} / ${ratio(o?.cold_ms, o?.warm_median_ms)} | ` +
         `${ratio(b?.warm_median_ms, o?.warm_median_ms)} |`);
     }
@@ -163,7 +166,7 @@ if (peerResults.length) {
     for (const r of results) {
       const row = r.rows?.find((x) => x.variant === variant);
       if (!row) continue;
-      lines.push(`| ${variant} | ${weights(row)} | ${r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`} | ` +
+      lines.push(`| ${variant} | ${weights(row)} | ${r.asked === r.backend ? r.backend : `${r.asked} → ${r.backend}`}${precision(row)} | ` +
         `${fmt(row.load_ms)}${row.from_cache ? " (cache)" : ""} | ${fmt(row.cold_ms)} | ${warm(row)}${row.error ? "" : ` (${row.runs} runs)`} |`);
     }
   }

@@ -86,6 +86,7 @@ pub async fn classify(
             .weights
             .clone()
             .unwrap_or_else(|| "no weights here: random initialisation".into()),
+        precision: loaded.precision,
         input,
         kind: kind_of_input,
         top5: out.top5,

@@ -166,9 +166,9 @@ pub async fn build(
         return Err(not_ready(kind));
     }
     let preprocessing = what.preprocessing().clone();
-    let (id, origin) = remote.load(what, kind, progress, wanted).await?;
+    let (id, origin, precision) = remote.load(what, kind, progress, wanted).await?;
     let net = Net::InWorker(WorkerNet { id, remote });
-    Ok((Loaded::new(net, preprocessing, weights), origin))
+    Ok((Loaded::new(net, preprocessing, weights, precision), origin))
 }
 
 /// [`build`] on this thread.

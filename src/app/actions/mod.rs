@@ -136,11 +136,15 @@ fn set_backend(state: AppState, gpu: GpuState, runs_in: RunsIn) {
         "effnet: backend {} ({gpu:?}), networks in {runs_in:?}",
         active.id()
     ));
-    state.backend.set(BackendInfo {
-        active: Some(active),
-        gpu,
-        notice,
-        runs_in,
+    state.backend.update(|b| {
+        *b = BackendInfo {
+            active: Some(active),
+            gpu,
+            notice,
+            runs_in,
+            // Kept across the worker's restarts.
+            f16_failed: b.f16_failed,
+        }
     });
 }
 

@@ -22,7 +22,7 @@ use crate::app::engine::remote::LoadReply;
 use crate::app::engine::{Remote, RunOutput};
 use crate::app::platform::worker::WorkerPort;
 use crate::app::platform::{js, messages};
-use crate::app::state::backend::BackendKind;
+use crate::app::state::backend::{BackendKind, Precision};
 use crate::app::state::options::EngineOptions;
 
 /// How long the worker may take to start (instantiate the wasm, start WebGPU).
@@ -48,6 +48,8 @@ struct Requests {
     stats: Cell<Option<WorkerStats>>,
     /// Networks built for loads nobody waited for any more, to release.
     unclaimed: RefCell<Vec<u64>>,
+    /// Whether a network computing in f16 was built.
+    built_f16: Cell<bool>,
 }
 
 /// Request numbers of the start-up's two replies.
@@ -216,12 +218,16 @@ impl Requests {
                 id,
                 net,
                 origin,
+                precision,
                 stats,
             } => {
                 self.stats.set(Some(stats));
+                if precision == Precision::F16 {
+                    self.built_f16.set(true);
+                }
                 match take(id) {
                     Some(Waiting::Load { done, .. }) => {
-                        let _ = done.send(Ok((net, origin)));
+                        let _ = done.send(Ok((net, origin, precision)));
                     }
                     // Cancelled meanwhile: the page never held it.
                     _ => self.unclaimed(net),
@@ -412,5 +418,9 @@ impl Remote for WorkerEngine {
 
     fn crash(&self) {
         let _ = self.0.port.post(&ToWorker::Crash, None, None);
+    }
+
+    fn built_f16(&self) -> bool {
+        self.0.requests.built_f16.get()
     }
 }

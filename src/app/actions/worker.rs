@@ -12,14 +12,17 @@ use crate::app::engine::Remote;
 use crate::app::engine::protocol::GpuStart;
 use crate::app::platform::{gpu, js};
 use crate::app::state::AppState;
-use crate::app::state::backend::{GpuState, RunsIn};
+use crate::app::state::backend::{GpuState, HalfChoice, RunsIn};
 
 /// Starts the engine's worker and, through it, the backend. `false` when the networks must
 /// run on the page's thread (`state.backend.runs_in` says why); the caller then starts the
 /// backend here.
 pub async fn start(state: AppState, forced_cpu: bool) -> bool {
     state.status.set("Starting the engine's worker…".into());
-    let options = state.options.with_value(|o| o.engine);
+    let mut options = state.options.with_value(|o| o.engine);
+    if state.backend.with_untracked(|b| b.f16_failed) {
+        options.f16 = HalfChoice::Off;
+    }
     let on_stop: Rc<dyn Fn(String)> = Rc::new(move |why| stopped(state, why));
     let (worker, gpu) = match WorkerEngine::start(options, !forced_cpu, on_stop).await {
         Ok(started) => started,
@@ -57,13 +60,23 @@ fn runs_on_page(state: AppState, why: String) {
 }
 
 /// The worker stopped (a crash, out of memory): say so, start a new one, and run the current
-/// image again on it.
+/// image again on it. If it had built a network computing in f16, the new one computes in f32:
+/// f16 may be what this GPU failed at.
 fn stopped(state: AppState, why: String) {
     js::log(&format!("effnet: the engine's worker stopped: {why}"));
     // Whatever was waiting for the old worker is stale now (and shows nothing).
     engine().session.supersede();
+    let f16 = engine().remote().is_some_and(|w| w.built_f16());
+    if f16 {
+        state.backend.update(|b| b.f16_failed = true);
+    }
     state.error.set(Some(format!(
-        "The engine's worker stopped ({why}). It has been restarted; networks load again."
+        "The engine's worker stopped ({why}). It has been restarted{}; networks load again.",
+        if f16 {
+            " computing in f32, not f16"
+        } else {
+            ""
+        }
     )));
     state.result.set(None);
     // Out of the worker's error handler before its port is dropped.

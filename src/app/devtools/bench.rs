@@ -116,6 +116,7 @@ pub async fn run(state: AppState, options: BenchOptions) {
             Err(LoadError::Superseded) => row.error = Some("superseded".into()),
             Ok(loaded) => {
                 row.pretrained = loaded.weights.is_some();
+                row.precision = loaded.precision;
                 match state.load.get_untracked() {
                     LoadState::Ready { ms, from_cache, .. } => {
                         row.load_ms = Some(ms);

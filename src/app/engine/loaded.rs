@@ -7,6 +7,7 @@ use effnet::preprocess::Preprocessing;
 use effnet::stats::median;
 
 use super::remote::WorkerNet;
+use crate::app::state::backend::Precision;
 use crate::app::state::results::Timings;
 
 /// Where a network lives.
@@ -23,17 +24,25 @@ pub struct Loaded {
     pub preprocessing: Preprocessing,
     /// `Some(description)` for pretrained weights, `None` for a random initialisation.
     pub weights: Option<String>,
+    /// The float type it computes in.
+    pub precision: Precision,
     /// Latency of the first run (shader compilation, allocations) and of later ones.
     cold_ms: Cell<Option<f64>>,
     warm_ms: RefCell<Vec<f64>>,
 }
 
 impl Loaded {
-    pub fn new(net: Net, preprocessing: Preprocessing, weights: Option<String>) -> Self {
+    pub fn new(
+        net: Net,
+        preprocessing: Preprocessing,
+        weights: Option<String>,
+        precision: Precision,
+    ) -> Self {
         Self {
             net,
             preprocessing,
             weights,
+            precision,
             cold_ms: Cell::new(None),
             warm_ms: RefCell::new(Vec::new()),
         }

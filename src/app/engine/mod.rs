@@ -14,7 +14,7 @@ pub mod synthetic;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use effnet::Variant;
 use effnet::preprocess::{Preprocessing, RgbImage};
 use effnet::session::{Interest, Session, Ticket};
@@ -25,7 +25,7 @@ pub use loaded::{Loaded, Net};
 pub use remote::{Remote, WorkerNet};
 pub use run::RunOutput;
 
-use crate::app::state::backend::BackendKind;
+use crate::app::state::backend::{BackendKind, Precision};
 use crate::app::state::options::EngineOptions;
 
 /// A network in memory is named by its variant and backend.
@@ -153,7 +153,9 @@ impl Engine {
         }
     }
 
-    /// `model` set up for `kind` with this engine's options, kept with how it is fed.
+    /// `model` set up for `kind` with this engine's options, kept with how it is fed. It
+    /// computes in f16 where the options and the device allow it
+    /// ([`HalfChoice::precision`](crate::app::state::backend::HalfChoice::precision)).
     pub fn prepare(
         &self,
         model: effnet::EfficientNet,
@@ -161,10 +163,20 @@ impl Engine {
         preprocessing: Preprocessing,
         weights: Option<String>,
     ) -> Loaded {
+        let half = self
+            .device(kind)
+            .is_some_and(|d| d.supports_dtype(DType::F16));
+        let precision = self.options.f16.precision(kind, half);
+        let model = network::for_backend(model, kind, &self.options);
+        let model = match precision {
+            Precision::F16 => model.with_dtype(DType::F16),
+            Precision::F32 => model,
+        };
         Loaded::new(
-            Net::Here(Box::new(network::for_backend(model, kind, &self.options))),
+            Net::Here(Box::new(model)),
             preprocessing,
             weights,
+            precision,
         )
     }
 

@@ -11,7 +11,7 @@ use effnet::weights::manifest::ManifestEntry;
 use serde::{Deserialize, Serialize};
 
 use super::RunOutput;
-use crate::app::state::backend::{AdapterInfo, BackendKind};
+use crate::app::state::backend::{AdapterInfo, BackendKind, Precision};
 use crate::app::state::bench::MemorySample;
 use crate::app::state::load::WeightsOrigin;
 use crate::app::state::options::EngineOptions;
@@ -99,6 +99,7 @@ pub enum FromWorker {
         id: u64,
         net: u64,
         origin: Option<WeightsOrigin>,
+        precision: Precision,
         stats: WorkerStats,
     },
     LoadFailed {

@@ -10,11 +10,12 @@ use futures_util::future::LocalBoxFuture;
 
 use super::RunOutput;
 use super::protocol::{LoadProgress, LoadWhat, WorkerStats};
-use crate::app::state::backend::BackendKind;
+use crate::app::state::backend::{BackendKind, Precision};
 use crate::app::state::load::WeightsOrigin;
 
-/// A load's outcome: the worker's number for the network, and where its weights came from.
-pub type LoadReply = Result<(u64, Option<WeightsOrigin>), LoadError<String>>;
+/// A load's outcome: the worker's number for the network, where its weights came from, and
+/// what it computes in.
+pub type LoadReply = Result<(u64, Option<WeightsOrigin>, Precision), LoadError<String>>;
 
 pub trait Remote {
     /// Builds `what` on `kind` in the worker: the network's number and where its weights came
@@ -49,6 +50,9 @@ pub trait Remote {
 
     /// Tests: makes the worker trap, as a crash would.
     fn crash(&self);
+
+    /// Whether the worker has built a network computing in f16.
+    fn built_f16(&self) -> bool;
 }
 
 /// A network living in the worker.

@@ -52,12 +52,20 @@ pub async fn probe_adapter() -> Result<AdapterInfo, String> {
         .as_bool()
         .or_else(|| js::get(&adapter, "isFallbackAdapter").as_bool());
     let architecture = text("architecture");
+    let features = js::get(&adapter, "features");
+    let shader_f16 = js::get(&features, "has")
+        .dyn_into::<js_sys::Function>()
+        .ok()
+        .and_then(|has| has.call1(&features, &"shader-f16".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     Ok(AdapterInfo {
         vendor: text("vendor"),
         fallback: fallback.unwrap_or(false) || architecture == "swiftshader",
         architecture,
         device: text("device"),
         description: text("description"),
+        shader_f16,
     })
 }
 

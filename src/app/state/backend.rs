@@ -32,6 +32,8 @@ pub struct AdapterInfo {
     pub description: String,
     /// A software ("fallback") adapter such as SwiftShader: correct but slow.
     pub fallback: bool,
+    /// Whether it offers the `shader-f16` feature (networks may then compute in f16).
+    pub shader_f16: bool,
 }
 
 impl AdapterInfo {
@@ -73,6 +75,47 @@ pub enum GpuState {
     Ready(AdapterInfo),
 }
 
+/// The float type a network computes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Precision {
+    pub fn id(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+/// When networks compute in f16 (`?f16=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum HalfChoice {
+    /// On WebGPU where the adapter offers `shader-f16`; f32 elsewhere.
+    #[default]
+    Auto,
+    /// `?f16=on`: wherever the device computes f16, the CPU included (slow there: a test
+    /// knob, for the f16 path on machines whose adapter has no `shader-f16`).
+    On,
+    /// `?f16=off`: always f32.
+    Off,
+}
+
+impl HalfChoice {
+    /// What a network on `kind` computes in, `half` saying whether that device can compute f16.
+    pub fn precision(self, kind: BackendKind, half: bool) -> Precision {
+        match (self, kind) {
+            (HalfChoice::On, _) | (HalfChoice::Auto, BackendKind::WebGpu) if half => Precision::F16,
+            _ => Precision::F32,
+        }
+    }
+}
+
 /// Where the networks run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum RunsIn {
@@ -92,6 +135,9 @@ pub struct BackendInfo {
     /// Shown when the page fell back to the CPU by itself.
     pub notice: Option<String>,
     pub runs_in: RunsIn,
+    /// The engine's worker stopped while it held a network computing in f16: networks compute
+    /// in f32 from then on (f16 may be what failed on this GPU).
+    pub f16_failed: bool,
 }
 
 impl Default for BackendInfo {
@@ -101,6 +147,7 @@ impl Default for BackendInfo {
             gpu: GpuState::Probing,
             notice: None,
             runs_in: RunsIn::Starting,
+            f16_failed: false,
         }
     }
 }

@@ -2,10 +2,14 @@
 
 use serde::Serialize;
 
+use super::backend::Precision;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BenchRow {
     pub variant: String,
     pub pretrained: bool,
+    /// What the network computed in (`f32`, or `f16` on a GPU with shader-f16).
+    pub precision: Precision,
     pub load_ms: Option<f64>,
     pub from_cache: bool,
     pub cold_ms: Option<f64>,

@@ -5,6 +5,7 @@
 use effnet::Variant;
 
 use super::Tab;
+use super::backend::HalfChoice;
 
 /// How the depthwise layers run (`?dw=`, `?dwlayout=`; the page's own kernels by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -34,6 +35,8 @@ pub struct EngineOptions {
     pub burn_activations: bool,
     /// `?simd=off`: the CPU's matrix products without wasm SIMD.
     pub wasm_simd: bool,
+    /// `?f16=on|off`: when networks compute in f16 (on WebGPU with `shader-f16` by default).
+    pub f16: HalfChoice,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +48,7 @@ impl Default for EngineOptions {
             silu_sigmoid: false,
             burn_activations: false,
             wasm_simd: true,
+            f16: HalfChoice::Auto,
         }
     }
 }
@@ -101,6 +105,11 @@ impl Options {
             silu_sigmoid: is("silu", "sigmoid"),
             burn_activations: is("act", "burn"),
             wasm_simd: !is("simd", "off"),
+            f16: match param("f16").as_deref() {
+                Some("on") => HalfChoice::On,
+                Some("off") => HalfChoice::Off,
+                _ => HalfChoice::Auto,
+            },
         };
         let bench = param("bench").is_some().then(|| BenchOptions {
             variants: param("variants")

@@ -6,6 +6,8 @@ use effnet::predict::Prediction;
 use effnet::preprocess::RgbImage;
 use serde::Serialize;
 
+use super::backend::Precision;
+
 /// Where the pixels of a run came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,6 +24,8 @@ pub struct RunResult {
     pub backend: String,
     pub pretrained: bool,
     pub weights: String,
+    /// The float type the network computed in.
+    pub precision: Precision,
     pub input: String,
     pub kind: InputKind,
     pub top5: Vec<Prediction>,

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 
 use crate::app::actions;
 use crate::app::state::AppState;
-use crate::app::state::backend::{BackendKind, GpuState, RunsIn};
+use crate::app::state::backend::{
+    BackendInfo, BackendKind, GpuState, HalfChoice, Precision, RunsIn,
+};
 
 /// Shows the backend in use, the adapter, and lets the visitor switch.
 #[component]
@@ -40,6 +42,10 @@ pub fn BackendPanel() -> impl IntoView {
             ),
         })
     };
+    let precision = move || {
+        let choice = state.options.with_value(|o| o.engine.f16);
+        state.backend.with(|b| precision(choice, b))
+    };
     let switch = move |kind: BackendKind| actions::select_backend(state, kind);
     view! {
         <section class="panel backend" aria-label="Backend">
@@ -52,6 +58,9 @@ pub fn BackendPanel() -> impl IntoView {
             </p>
             <p data-testid="runs-in" data-runs-in=move || runs_in().0>{move || runs_in().1}</p>
             <p data-testid="adapter" data-fallback=move || fallback().to_string() class="adapter">{adapter}</p>
+            <p data-testid="precision" data-precision=move || precision().0.map(Precision::id)>
+                {move || precision().1}
+            </p>
             <Show when=move || state.backend.with(|b| b.notice.is_some())>
                 <p class="notice" role="status" data-testid="backend-notice">
                     {move || state.backend.with(|b| b.notice.clone().unwrap_or_default())}
@@ -75,4 +84,39 @@ pub fn BackendPanel() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// What new networks compute in on the active backend, and why.
+fn precision(choice: HalfChoice, backend: &BackendInfo) -> (Option<Precision>, String) {
+    let Some(kind) = backend.active else {
+        return (None, "Precision: starting…".into());
+    };
+    let shader_f16 = matches!(&backend.gpu, GpuState::Ready(i) if i.shader_f16);
+    let (choice, why) = if backend.f16_failed {
+        (
+            HalfChoice::Off,
+            "the engine stopped while computing in f16, so f16 stays off until the page reloads",
+        )
+    } else {
+        match (choice, kind) {
+            (HalfChoice::Off, _) => (choice, "?f16=off"),
+            (_, BackendKind::WebGpu) if shader_f16 => (
+                choice,
+                "this adapter offers shader-f16; logits within ~0.1 of f32, ?f16=off for f32",
+            ),
+            (_, BackendKind::WebGpu) => (choice, "this adapter offers no shader-f16"),
+            (HalfChoice::On, BackendKind::Cpu) => (
+                choice,
+                "?f16=on: a test knob, much slower than f32 on the CPU",
+            ),
+            (HalfChoice::Auto, BackendKind::Cpu) => (choice, "f16 is only used on a GPU"),
+        }
+    };
+    // The CPU backend computes f16 (slowly); WebGPU where the adapter has shader-f16.
+    let half = kind == BackendKind::Cpu || shader_f16;
+    let precision = choice.precision(kind, half);
+    (
+        Some(precision),
+        format!("Networks compute in {} ({why}).", precision.id()),
+    )
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::app::actions;
 use crate::app::state::AppState;
 use crate::app::state::activation_map::shown_class;
+use crate::app::state::backend::Precision;
 
 fn ms(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.0} ms"))
@@ -101,6 +102,13 @@ pub fn Predictions() -> impl IntoView {
                                     <dl class="timings" data-testid="timings">
                                         <dt>"Model"</dt>
                                         <dd>{format!("{} · {}", r.variant, r.weights)}</dd>
+                                        <dt>"Computed in"</dt>
+                                        <dd data-testid="result-precision" data-precision=r.precision.id()>
+                                            {match r.precision {
+                                                Precision::F32 => "f32",
+                                                Precision::F16 => "f16 (half precision: logits within ~0.1 of f32)",
+                                            }}
+                                        </dd>
                                         <dt>"Backend"</dt>
                                         <dd data-testid="result-backend">{r.backend.clone()}</dd>
                                         <dt>"Input"</dt>

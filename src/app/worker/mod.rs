@@ -165,11 +165,13 @@ async fn load(id: u64, kind: BackendKind, what: LoadWhat) {
                 n.set(net + 1);
                 net
             });
+            let precision = loaded.precision;
             NETS.with(|n| n.borrow_mut().insert(net, (Rc::new(loaded), kind)));
             FromWorker::Loaded {
                 id,
                 net,
                 origin,
+                precision,
                 stats: stats(&engine),
             }
         }
