@@ -3,7 +3,10 @@
 // a test. In headless Chromium (fresh profile per visit, fake webcam), per backend and mode:
 // classify the samples `--runs` times, then run the webcam for `--webcam` seconds, recording the
 // page's long tasks (PerformanceObserver `longtask`, > 50 ms), its animation frames per second
-// (what the webcam preview can paint) and the runs' latency. Serves dist/ (scripts/build_site.sh).
+// (what the webcam preview can paint) and the runs' latency; during the webcam it also traces the
+// page's main thread (Chromium tracing through CDP): its busy time (tasks run) and V8's garbage
+// collections there (major: mark-compact, the ones that can make a long task; minor:
+// scavenges). Serves dist/ (scripts/build_site.sh; `EFFNET_DIST=dir` for another build).
 // Writes target/bench-worker.{json,md}.
 //
 //   node tools/bench_worker.mjs [--backends webgpu,cpu] [--runs 6] [--webcam 10] [--variant lite0]
@@ -38,6 +41,40 @@ const readWatch = (page) => page.evaluate(() => {
   return { longest: Math.max(0, ...b.long), longTotal: b.long.reduce((a, d) => a + d, 0), longCount: b.long.length, fps: b.frames / seconds };
 });
 
+/** Starts tracing the page's threads (tasks and V8's garbage collections). */
+async function startTrace(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Tracing.start", { categories: "devtools.timeline,disabled-by-default-devtools.timeline,v8", transferMode: "ReturnAsStream" });
+  return cdp;
+}
+
+/** Ends the trace: the renderer main thread's busy time and garbage collections. */
+async function endTrace(cdp, seconds) {
+  const complete = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
+  await cdp.send("Tracing.end");
+  const { stream } = await complete;
+  let text = "";
+  for (;;) {
+    const chunk = await cdp.send("IO.read", { handle: stream });
+    text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
+    if (chunk.eof) break;
+  }
+  await cdp.send("IO.close", { handle: stream });
+  const trace = JSON.parse(text);
+  const events = Array.isArray(trace) ? trace : trace.traceEvents;
+  const main = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain")
+    .map((e) => `${e.pid}:${e.tid}`));
+  const onMain = events.filter((e) => e.ph === "X" && main.has(`${e.pid}:${e.tid}`));
+  const ms = (es) => es.reduce((a, e) => a + (e.dur ?? 0), 0) / 1000;
+  const major = onMain.filter((e) => e.name === "MajorGC");
+  const minor = onMain.filter((e) => e.name === "MinorGC");
+  return {
+    busyMsPerS: ms(onMain.filter((e) => e.name === "RunTask")) / seconds,
+    majorGc: major.length, majorGcMs: ms(major), majorGcLongest: Math.max(0, ...major.map((e) => (e.dur ?? 0) / 1000)),
+    minorGc: minor.length, minorGcMs: ms(minor),
+  };
+}
+
 async function visit(server, backend, inWorker) {
   const context = await launch({ webgpu: backend === "webgpu", webcam: clip });
   try {
@@ -62,13 +99,15 @@ async function visit(server, backend, inWorker) {
     }
     const classify = await readWatch(page);
     const framesBefore = (await state(page)).webcam?.frames ?? 0;
+    const cdp = await startTrace(page);
     await watch(page);
     await page.click("[data-testid=webcam-toggle]");
     await page.waitForTimeout(Number(opts.webcam) * 1000);
     const webcam = await readWatch(page);
     const frames = ((await state(page)).webcam?.frames ?? 0) - framesBefore;
+    const main = await endTrace(cdp, Number(opts.webcam));
     await page.click("[data-testid=webcam-toggle]");
-    return { backend, mode: inWorker ? "worker" : "page", idleFps: idle.fps, latencies, clicks, classify, webcam: { ...webcam, frames } };
+    return { backend, mode: inWorker ? "worker" : "page", idleFps: idle.fps, latencies, clicks, classify, webcam: { ...webcam, frames, main } };
   } finally {
     await context.close();
   }
@@ -92,13 +131,14 @@ const f0 = (x) => x.toFixed(0);
 const lines = [
   `Worker bench (${opts.variant}, ${new Date().toISOString().slice(0, 10)}; ${opts.runs} sample clicks, then ${opts.webcam} s of webcam; one fresh-profile visit per row, the two modes one after the other)`,
   "",
-  "| backend | networks run in | warm run ms (median) | click → result ms (median) | classify: long tasks (count, longest, total ms) | classify: page fps | webcam: inferences | webcam: long tasks (count, longest ms) | webcam: page fps (idle page) |",
-  "|---|---|---|---|---|---|---|---|---|",
+  "| backend | networks run in | warm run ms (median) | click → result ms (median) | classify: long tasks (count, longest, total ms) | classify: page fps | webcam: inferences | webcam: long tasks (count, longest ms) | webcam: page fps (idle page) | webcam: main thread busy ms/s | webcam: major GCs (count, longest, total ms) | webcam: minor GCs (count, total ms) |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 for (const r of rows) {
   lines.push(`| ${r.backend} | ${r.mode === "worker" ? "the worker" : "the page (?worker=off)"} | ${f0(median(r.latencies.slice(1)))} | ${f0(median(r.clicks))} | ` +
     `${r.classify.longCount}, ${f0(r.classify.longest)}, ${f0(r.classify.longTotal)} | ${f0(r.classify.fps)} | ${r.webcam.frames} | ` +
-    `${r.webcam.longCount}, ${f0(r.webcam.longest)} | ${f0(r.webcam.fps)} (${f0(r.idleFps)}) |`);
+    `${r.webcam.longCount}, ${f0(r.webcam.longest)} | ${f0(r.webcam.fps)} (${f0(r.idleFps)}) | ${f0(r.webcam.main.busyMsPerS)} | ` +
+    `${r.webcam.main.majorGc}, ${f0(r.webcam.main.majorGcLongest)}, ${f0(r.webcam.main.majorGcMs)} | ${r.webcam.main.minorGc}, ${f0(r.webcam.main.minorGcMs)} |`);
 }
 const table = lines.join("\n");
 await report("bench-worker", rows, table);

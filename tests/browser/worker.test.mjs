@@ -87,12 +87,20 @@ test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of w
   const duringClassify = await longTasks();
 
   await watchLongTasks();
-  const before = (await state(page)).webcam?.frames ?? 0;
+  const s0 = await state(page);
+  const before = s0.webcam?.frames ?? 0;
   await page.click("[data-testid=webcam-toggle]");
   await page.waitForTimeout(10000);
   const w = await state(page);
   await page.click("[data-testid=webcam-toggle]");
   const duringWebcam = await longTasks();
+  // Each frame went to the worker as an ImageBitmap (the page's thread never read its pixels),
+  // and the worker read it right: the clip is a photo of a cat (ImageNet 281–285).
+  assert.ok(w.worker.framesReceived - s0.worker.framesReceived >= (w.webcam?.frames ?? 0) - before,
+    `frames moved to the worker: ${w.worker.framesReceived - s0.worker.framesReceived}`);
+  assert.equal(w.lastResult.kind, "webcam");
+  assert.ok(w.lastResult.top5[0].index >= 281 && w.lastResult.top5[0].index <= 285,
+    `webcam top-1: ${JSON.stringify(w.lastResult.top5[0])}`);
   console.log(`long tasks: classify ${JSON.stringify(duringClassify)}, webcam ${JSON.stringify(duringWebcam)}; ` +
     `${(w.webcam?.frames ?? 0) - before} webcam frames in 10 s on the CPU; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   assert.ok((w.webcam?.frames ?? 0) - before >= 2, `webcam frames: ${JSON.stringify(w.webcam)}`);

@@ -4,25 +4,24 @@
 //! changing variant, backend or image starts a new request, and a run of an older one shows
 //! nothing.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
-use effnet::preprocess::RgbImage;
 use effnet::session::Interest;
 use leptos::prelude::*;
 
 use super::engine;
 use super::load::ensure_model;
+use crate::app::engine::Pixels;
 use crate::app::platform::js;
 use crate::app::state::AppState;
 use crate::app::state::measurements;
 use crate::app::state::results::{InputKind, RunResult, cam_peak};
 
-/// Classifies `image` with the variant and backend on screen. Returns `None` (and shows
+/// Classifies `image` (a photo's RGB, or a webcam frame) with the variant and backend on screen. Returns `None` (and shows
 /// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
 pub async fn classify(
     state: AppState,
-    image: Rc<RgbImage>,
+    image: impl Into<Pixels>,
     input: String,
     kind_of_input: InputKind,
 ) -> Option<RunResult> {
@@ -55,7 +54,7 @@ pub async fn classify(
     }
     let with_cams = state.cam.with_untracked(|c| c.enabled);
     let out = match engine
-        .run(&loaded, &image, kind, with_cams, Some(ticket))
+        .run(&loaded, image, kind, with_cams, Some(ticket))
         .await
     {
         Ok(Some(out)) => out,

@@ -19,7 +19,7 @@ use crate::app::engine::protocol::{
     FromWorker, GpuStart, LoadProgress, LoadWhat, ToWorker, WorkerStats,
 };
 use crate::app::engine::remote::LoadReply;
-use crate::app::engine::{Remote, RunOutput};
+use crate::app::engine::{Pixels, Remote, RunOutput};
 use crate::app::platform::worker::WorkerPort;
 use crate::app::platform::{js, messages};
 use crate::app::state::backend::{BackendKind, Precision};
@@ -149,15 +149,20 @@ impl Worker {
     }
 
     /// Posts request `id`, whose reply goes to `waiting`.
+    /// Sends request `id` with the RGB `bytes` or the frame `moved` beside it, if any.
     fn request(
         &self,
         id: u64,
         waiting: Waiting,
         message: &ToWorker,
         bytes: Option<&[u8]>,
+        moved: Option<&JsValue>,
     ) -> Result<(), String> {
         self.requests.waiting.borrow_mut().insert(id, waiting);
-        let posted = self.port.post(message, bytes, None);
+        let posted = match moved {
+            Some(object) => self.port.post_moving(message, object),
+            None => self.port.post(message, bytes, None),
+        };
         if posted.is_err() {
             self.requests.waiting.borrow_mut().remove(&id);
         }
@@ -350,9 +355,10 @@ impl Remote for WorkerEngine {
         let id = engine.0.id();
         let (done, rx) = oneshot::channel();
         let message = ToWorker::Load { id, kind, what };
-        if let Err(why) = engine
-            .0
-            .request(id, Waiting::Load { progress, done }, &message, None)
+        if let Err(why) =
+            engine
+                .0
+                .request(id, Waiting::Load { progress, done }, &message, None, None)
         {
             return async move { Err(LoadError::Failed(why)) }.boxed_local();
         }
@@ -371,13 +377,37 @@ impl Remote for WorkerEngine {
         &self,
         net: u64,
         kind: BackendKind,
-        image: &Rc<RgbImage>,
+        pixels: &Pixels,
         with_cams: bool,
         wanted: Wanted,
     ) -> LocalBoxFuture<'static, RunReply> {
         let engine = self.clone();
         let id = engine.0.id();
         let (done, rx) = oneshot::channel();
+        let image = match pixels {
+            Pixels::Rgb(image) => image,
+            Pixels::Frame(frame) => {
+                let message = ToWorker::RunFrame {
+                    id,
+                    net,
+                    kind,
+                    with_cams,
+                };
+                // The worker holds this frame from now on, not the image sent before.
+                *engine.0.sent.borrow_mut() = None;
+                let Some(bitmap) = frame.downcast_ref::<JsValue>() else {
+                    return async { Err("a frame that is not a JavaScript object".into()) }
+                        .boxed_local();
+                };
+                let sent = engine
+                    .0
+                    .request(id, Waiting::Run(done), &message, None, Some(bitmap));
+                if let Err(why) = sent {
+                    return async move { Err(why) }.boxed_local();
+                }
+                return engine.wait(id, rx, wanted, || Ok(None), Err).boxed_local();
+            }
+        };
         let message = ToWorker::Run {
             id,
             net,
@@ -393,7 +423,10 @@ impl Remote for WorkerEngine {
             .as_ref()
             .is_some_and(|sent| Rc::ptr_eq(sent, image));
         let bytes = (!held).then_some(image.data.as_slice());
-        if let Err(why) = engine.0.request(id, Waiting::Run(done), &message, bytes) {
+        if let Err(why) = engine
+            .0
+            .request(id, Waiting::Run(done), &message, bytes, None)
+        {
             *engine.0.sent.borrow_mut() = None;
             return async move { Err(why) }.boxed_local();
         }

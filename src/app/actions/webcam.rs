@@ -7,11 +7,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
 use super::classify::classify;
 use super::engine;
-use crate::app::platform::{camera, js};
+use crate::app::engine::Pixels;
+use crate::app::platform::{camera, frame, js};
 use crate::app::state::AppState;
 use crate::app::state::results::InputKind;
 use crate::app::state::webcam::WebcamStats;
@@ -80,6 +82,20 @@ pub fn stop(state: AppState, video: Option<HtmlVideoElement>) {
     state.status.set("Camera stopped".into());
 }
 
+/// The video's current frame: moved to the engine's worker as an `ImageBitmap` when the
+/// networks run there (the page's thread never reads its pixels), read here otherwise.
+async fn grab(video: &HtmlVideoElement) -> Result<Pixels, String> {
+    if engine().remote().is_some() {
+        match frame::grab(video).await {
+            Ok(bitmap) => return Ok(Pixels::Frame(Rc::new(JsValue::from(bitmap)))),
+            Err(e) => js::log(&format!(
+                "effnet: no ImageBitmap of the frame ({e}); reading its pixels here"
+            )),
+        }
+    }
+    camera::grab_frame(video).map(|image| Pixels::Rgb(Rc::new(image)))
+}
+
 async fn run_loop(state: AppState, video: HtmlVideoElement, mine: u64) {
     let mut done: VecDeque<f64> = VecDeque::new();
     let mut last_time = -1.0;
@@ -92,13 +108,12 @@ async fn run_loop(state: AppState, video: HtmlVideoElement, mine: u64) {
             match engine.session.try_begin_frame() {
                 // The engine is busy (a still image, a comparison): drop the frame.
                 None => state.webcam.update(|s| s.dropped += 1),
-                Some(frame) => match camera::grab_frame(&video) {
-                    Ok(image) => {
+                Some(frame) => match grab(&video).await {
+                    Ok(pixels) => {
                         let started = js::now();
                         let before = camera::presented_frames(&video);
                         let result =
-                            classify(state, Rc::new(image), "webcam".into(), InputKind::Webcam)
-                                .await;
+                            classify(state, pixels, "webcam".into(), InputKind::Webcam).await;
                         drop(frame);
                         if current() != mine {
                             break;

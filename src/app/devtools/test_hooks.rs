@@ -89,7 +89,10 @@ pub fn install(state: AppState) {
             .map(|w| (w.depthwise_launched, w.depthwise_declined))
             .unwrap_or_else(depthwise_gpu::counts);
         value["depthwise"] = json!({ "kernelLaunches": launched, "kernelDeclined": declined });
-        value["worker"] = json!(worker.map(|w| json!({ "imagesReceived": w.images_received })));
+        value["worker"] = json!(worker.map(|w| json!({
+            "imagesReceived": w.images_received,
+            "framesReceived": w.frames_received,
+        })));
         value["runsIn"] = json!(match &backend.runs_in {
             RunsIn::Starting => "starting".to_string(),
             RunsIn::Worker => "worker".to_string(),

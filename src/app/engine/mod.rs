@@ -11,6 +11,7 @@ pub mod remote;
 mod run;
 pub mod synthetic;
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -38,6 +39,28 @@ pub type ModelSession = Session<Key, Loaded, String, CurrentImage>;
 
 /// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
 const KEEP_MODELS: usize = 2;
+
+/// What a run classifies.
+#[derive(Clone)]
+pub enum Pixels {
+    /// Decoded RGB: a photo, a blank warm-up picture, a frame read on this thread.
+    Rgb(Rc<RgbImage>),
+    /// A video frame that only the engine's worker reads (the platform's `ImageBitmap`, opaque
+    /// here, moved to the worker with the request): the page's thread never touches its pixels.
+    Frame(Rc<dyn Any>),
+}
+
+impl From<&Rc<RgbImage>> for Pixels {
+    fn from(image: &Rc<RgbImage>) -> Self {
+        Pixels::Rgb(image.clone())
+    }
+}
+
+impl From<Rc<RgbImage>> for Pixels {
+    fn from(image: Rc<RgbImage>) -> Self {
+        Pixels::Rgb(image)
+    }
+}
 
 /// What the engine needs from where it runs.
 pub trait Host {
@@ -180,13 +203,13 @@ impl Engine {
         )
     }
 
-    /// Runs `loaded` on `image` as part of the request `ticket` (`None`: a run nobody can
+    /// Runs `loaded` on `pixels` as part of the request `ticket` (`None`: a run nobody can
     /// supersede). `Ok(None)` when a newer request superseded it meanwhile. The session is busy
     /// while it runs.
     pub async fn run(
         &self,
         loaded: &Loaded,
-        image: &Rc<RgbImage>,
+        pixels: impl Into<Pixels>,
         kind: BackendKind,
         with_cams: bool,
         ticket: Option<Ticket>,
@@ -195,11 +218,18 @@ impl Engine {
         let wanted = self
             .session
             .wanted_by(ticket.map_or(Interest::Always, Interest::Request));
-        match &loaded.net {
-            Net::InWorker(net) => net.remote.run(net.id, kind, image, with_cams, wanted).await,
-            Net::Here(_) => {
-                self.run_here(loaded, image, kind, with_cams, &|| !wanted.get())
+        match (&loaded.net, pixels.into()) {
+            (Net::InWorker(net), pixels) => {
+                net.remote
+                    .run(net.id, kind, &pixels, with_cams, wanted)
                     .await
+            }
+            (Net::Here(_), Pixels::Rgb(image)) => {
+                self.run_here(loaded, &image, kind, with_cams, &|| !wanted.get())
+                    .await
+            }
+            (Net::Here(_), Pixels::Frame(_)) => {
+                Err("a video frame can only be read by the engine's worker".into())
             }
         }
     }

@@ -41,6 +41,14 @@ pub enum ToWorker {
         height: usize,
         with_cams: bool,
     },
+    /// Run network `net` on the video frame moved beside this message (an `ImageBitmap`), which
+    /// becomes the image the worker holds; replies as `Run` does.
+    RunFrame {
+        id: u64,
+        net: u64,
+        kind: BackendKind,
+        with_cams: bool,
+    },
     /// Nobody wants load or run `id` any more: stop it at its next chance.
     Cancel { id: u64 },
     /// The page dropped network `net`: free it.
@@ -142,6 +150,8 @@ pub struct WorkerStats {
     pub gpu_preprocess_runs: u32,
     /// Images the page has sent (a run of the image the worker holds sends none).
     pub images_received: u32,
+    /// Of those, video frames moved as `ImageBitmap`s (read in the worker, not on the page).
+    pub frames_received: u32,
     pub memory: MemorySample,
 }
 

@@ -4,12 +4,11 @@
 
 use std::rc::Rc;
 
-use effnet::preprocess::RgbImage;
 use effnet::session::{LoadError, Wanted};
 use futures_util::future::LocalBoxFuture;
 
-use super::RunOutput;
 use super::protocol::{LoadProgress, LoadWhat, WorkerStats};
+use super::{Pixels, RunOutput};
 use crate::app::state::backend::{BackendKind, Precision};
 use crate::app::state::load::WeightsOrigin;
 
@@ -28,13 +27,14 @@ pub trait Remote {
         wanted: Wanted,
     ) -> LocalBoxFuture<'static, LoadReply>;
 
-    /// Runs network `net` on `image` (copied to the worker unless it is the image the worker
-    /// last got). `Ok(None)` once `wanted` turned false.
+    /// Runs network `net` on `pixels` (an RGB image is copied to the worker unless it is the
+    /// image the worker last got; a frame is moved there). `Ok(None)` once `wanted` turned
+    /// false.
     fn run(
         &self,
         net: u64,
         kind: BackendKind,
-        image: &Rc<RgbImage>,
+        pixels: &Pixels,
         with_cams: bool,
         wanted: Wanted,
     ) -> LocalBoxFuture<'static, Result<Option<RunOutput>, String>>;

@@ -4,6 +4,7 @@
 
 pub mod camera;
 pub mod canvas;
+pub mod frame;
 pub mod gpu;
 pub mod image;
 pub mod js;

@@ -79,6 +79,11 @@ impl WorkerPort {
         messages::post(self.worker.as_ref(), message, bytes, floats)
     }
 
+    /// Posts `message` with `object` (a video frame's `ImageBitmap`) moved to the worker.
+    pub fn post_moving(&self, message: &impl Serialize, object: &JsValue) -> Result<(), String> {
+        messages::post_moving(self.worker.as_ref(), message, object)
+    }
+
     /// Stops the worker at once (its messages and errors are no longer heard).
     pub fn terminate(&self) {
         self.worker.set_onmessage(None);

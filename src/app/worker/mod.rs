@@ -24,7 +24,7 @@ use crate::app::engine::protocol::{
     FromWorker, GpuStart, LoadProgress, LoadWhat, RunSummary, ToWorker, WorkerStats,
 };
 use crate::app::engine::{Engine, Loaded, depthwise_gpu, preprocess_gpu};
-use crate::app::platform::{gpu, js, memory, messages};
+use crate::app::platform::{frame, gpu, js, memory, messages};
 use crate::app::state::backend::BackendKind;
 use crate::app::state::options::EngineOptions;
 
@@ -34,6 +34,7 @@ thread_local! {
     static NETS: RefCell<HashMap<u64, (Rc<Loaded>, BackendKind)>> = RefCell::new(HashMap::new());
     static NEXT_NET: Cell<u64> = const { Cell::new(1) };
     static IMAGES_RECEIVED: Cell<u32> = const { Cell::new(0) };
+    static FRAMES_RECEIVED: Cell<u32> = const { Cell::new(0) };
     /// The image the page sent last (runs without bytes use it).
     static IMAGE: RefCell<Option<Rc<RgbImage>>> = const { RefCell::new(None) };
     /// Requests the page cancelled (removed when they end).
@@ -93,6 +94,30 @@ fn on_message(data: JsValue) {
                     .filter(|i| i.width == width && i.height == height),
             };
             spawn_local(run(id, net, kind, image, with_cams));
+        }
+        ToWorker::RunFrame {
+            id,
+            net,
+            kind,
+            with_cams,
+        } => {
+            let frame = received
+                .moved
+                .ok_or_else(|| "a frame request without its frame".to_string())
+                .and_then(|bitmap| frame::read(&bitmap));
+            match frame {
+                Ok(image) => {
+                    let image = Rc::new(image);
+                    IMAGE.with(|i| *i.borrow_mut() = Some(image.clone()));
+                    IMAGES_RECEIVED.with(|n| n.set(n.get() + 1));
+                    FRAMES_RECEIVED.with(|n| n.set(n.get() + 1));
+                    spawn_local(run(id, net, kind, Some(image), with_cams));
+                }
+                Err(error) => {
+                    done(id);
+                    post(&FromWorker::RunFailed { id, error }, None, None);
+                }
+            }
         }
         ToWorker::Cancel { id } => {
             CANCELLED.with(|c| c.borrow_mut().insert(id));
@@ -239,6 +264,7 @@ fn stats(engine: &Engine) -> WorkerStats {
         depthwise_declined,
         gpu_preprocess_runs: preprocess_gpu::runs(),
         images_received: IMAGES_RECEIVED.with(Cell::get),
+        frames_received: FRAMES_RECEIVED.with(Cell::get),
         memory: memory::sample(0, gpu.as_ref()),
     }
 }
