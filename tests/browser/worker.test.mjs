@@ -200,7 +200,7 @@ function assertTop5WithinF16(result, reference) {
   }
 }
 
-test("?f16=on computes in f16 within the f16 tolerance; after a crash the new worker computes in f32", async () => {
+test("?f16=on computes in f16 within the f16 tolerance; after a crash the new worker and later visits compute in f32", async () => {
   // The page's f16 path (a GPU with shader-f16 takes it by default; SwiftShader has none) driven
   // on the CPU backend, which computes f16 when asked.
   const { page: own, errors: ownErrors } = await open(site.context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
@@ -231,6 +231,25 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
     assert.equal(await panel.getAttribute("data-precision"), "f32");
     assert.match(await panel.textContent(), /stopped while computing in f16/);
     assert.deepEqual(ownErrors.filter((e) => !/unreachable|worker/i.test(e)), []);
+
+    // The browser remembers it: a later visit computes in f32 from the start, and says why.
+    assert.match(await own.evaluate(() => localStorage.getItem("effnet.f16-failed")), /^\d{4}-.*Z: /);
+    const later = await open(site.context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
+    try {
+      const l0 = await waitFor(later.page, (s) => s.runsIn === "worker" && s.load.state === "ready", "Lite0 ready on a later visit", 300000);
+      const laterPanel = later.page.locator("[data-testid=precision]");
+      assert.equal(await laterPanel.getAttribute("data-precision"), "f32");
+      assert.match(await laterPanel.textContent(), /in this browser/);
+      await later.page.click('[data-testid="sample-coffee.png"]');
+      const r = await waitFor(later.page, (s) => s.resultCount > l0.resultCount || s.error, "coffee on a later visit");
+      assert.equal(r.error, null, r.error);
+      assert.equal(r.lastResult.precision, "f32");
+      assertSameTop5(assert, r.lastResult, reference);
+      assert.deepEqual(later.errors, []);
+    } finally {
+      await later.page.evaluate(() => localStorage.removeItem("effnet.f16-failed"));
+      await later.page.close();
+    }
   } finally {
     await own.close();
   }

@@ -25,10 +25,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::engine::Engine;
-use crate::app::platform::{gpu, js, weights};
+use crate::app::platform::{gpu, js, storage, weights};
 use crate::app::state::activation_map::CamSettings;
-use crate::app::state::backend::{BackendInfo, BackendKind, GpuState, RunsIn};
+use crate::app::state::backend::{BackendInfo, BackendKind, GpuState, HalfChoice, RunsIn};
 use crate::app::state::load::{LOAD_FAILED, LoadState, ManifestState};
+use crate::app::state::options::EngineOptions;
 use crate::app::state::{AppState, Tab};
 use classify::classify;
 use load::ensure_model;
@@ -43,9 +44,20 @@ thread_local! {
 /// Makes the page's engine with the address's options (the composition root calls it once,
 /// before anything can use the engine).
 pub fn init_engine(state: AppState) {
-    let options = state.options.with_value(|o| o.engine);
-    let engine = Engine::new(options, Rc::new(host::Browser));
+    if storage::f16_failed() {
+        state.backend.update(|b| b.f16_failed = true);
+    }
+    let engine = Engine::new(engine_options(state), Rc::new(host::Browser));
     ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(engine)));
+}
+
+/// The engine's options: the address's, with f16 off once it failed in this browser.
+pub(crate) fn engine_options(state: AppState) -> EngineOptions {
+    let mut options = state.options.with_value(|o| o.engine);
+    if state.backend.with_untracked(|b| b.f16_failed) {
+        options.f16 = HalfChoice::Off;
+    }
+    options
 }
 
 /// The page's engine (made by [`init_engine`]).

@@ -7,22 +7,19 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::remote::WorkerEngine;
-use super::{engine, refresh, set_backend};
+use super::{engine, engine_options, refresh, set_backend};
 use crate::app::engine::Remote;
 use crate::app::engine::protocol::GpuStart;
-use crate::app::platform::{gpu, js};
+use crate::app::platform::{gpu, js, storage};
 use crate::app::state::AppState;
-use crate::app::state::backend::{GpuState, HalfChoice, RunsIn};
+use crate::app::state::backend::{GpuState, RunsIn};
 
 /// Starts the engine's worker and, through it, the backend. `false` when the networks must
 /// run on the page's thread (`state.backend.runs_in` says why); the caller then starts the
 /// backend here.
 pub async fn start(state: AppState, forced_cpu: bool) -> bool {
     state.status.set("Starting the engine's worker…".into());
-    let mut options = state.options.with_value(|o| o.engine);
-    if state.backend.with_untracked(|b| b.f16_failed) {
-        options.f16 = HalfChoice::Off;
-    }
+    let options = engine_options(state);
     let on_stop: Rc<dyn Fn(String)> = Rc::new(move |why| stopped(state, why));
     let (worker, gpu) = match WorkerEngine::start(options, !forced_cpu, on_stop).await {
         Ok(started) => started,
@@ -69,6 +66,7 @@ fn stopped(state: AppState, why: String) {
     let f16 = engine().remote().is_some_and(|w| w.built_f16());
     if f16 {
         state.backend.update(|b| b.f16_failed = true);
+        storage::remember_f16_failed(&why);
     }
     state.error.set(Some(format!(
         "The engine's worker stopped ({why}). It has been restarted{}; networks load again.",

@@ -1,5 +1,6 @@
 //! Offline use as the browser sees it: the service worker's state (site/boot.js publishes it as
-//! `window.__effnetOffline` and fires `effnet-offline`) and persistent storage.
+//! `window.__effnetOffline` and fires `effnet-offline`) and persistent storage; and what the page
+//! remembers between visits in `localStorage` (that f16 failed in this browser).
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -43,4 +44,33 @@ pub async fn persist() -> bool {
             .unwrap_or(false),
         None => false,
     }
+}
+
+/// The `localStorage` key set when the engine stopped while computing in f16.
+const F16_FAILED: &str = "effnet.f16-failed";
+
+/// Whether the engine stopped while computing in f16 in this browser before (`false` where
+/// `localStorage` cannot be read).
+pub fn f16_failed() -> bool {
+    local_storage("getItem", &[F16_FAILED.into()]).is_some_and(|v| !v.is_null())
+}
+
+/// Remembers that the engine stopped while computing in f16, when and why (where
+/// `localStorage` allows).
+pub fn remember_f16_failed(why: &str) {
+    let when = String::from(js_sys::Date::new_0().to_iso_string());
+    let _ = local_storage(
+        "setItem",
+        &[F16_FAILED.into(), format!("{when}: {why}").into()],
+    );
+}
+
+fn local_storage(method: &str, args: &[wasm_bindgen::JsValue]) -> Option<wasm_bindgen::JsValue> {
+    // Reading `localStorage` itself throws where storage is disabled.
+    let storage = js_sys::Reflect::get(&js::window(), &"localStorage".into()).ok()?;
+    let function = js::get(&storage, method)
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let args: js_sys::Array = args.iter().collect();
+    function.apply(&storage, &args).ok()
 }

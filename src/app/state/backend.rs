@@ -135,8 +135,9 @@ pub struct BackendInfo {
     /// Shown when the page fell back to the CPU by itself.
     pub notice: Option<String>,
     pub runs_in: RunsIn,
-    /// The engine's worker stopped while it held a network computing in f16: networks compute
-    /// in f32 from then on (f16 may be what failed on this GPU).
+    /// The engine's worker stopped while it held a network computing in f16, now or on an
+    /// earlier visit in this browser (`localStorage`): networks compute in f32 (f16 may be what
+    /// failed on this GPU).
     pub f16_failed: bool,
 }
 
