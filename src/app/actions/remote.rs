@@ -148,8 +148,8 @@ impl Worker {
         id
     }
 
-    /// Posts request `id`, whose reply goes to `waiting`.
-    /// Sends request `id` with the RGB `bytes` or the frame `moved` beside it, if any.
+    /// Posts request `id`, whose reply goes to `waiting`, with the RGB `bytes` or the frame
+    /// `moved` beside it, if any.
     fn request(
         &self,
         id: u64,
