@@ -12,7 +12,7 @@
 //   node tools/bench_worker.mjs [--backends webgpu,cpu] [--runs 6] [--webcam 10] [--variant lite0]
 
 import { parseArgs } from "node:util";
-import { serve, launch, open, state, fakeWebcamClip } from "../tests/browser/lib.mjs";
+import { serve, launch, open, state, fakeWebcamClip, traceMainThread } from "../tests/browser/lib.mjs";
 import { classifySample, median, report, waitReady } from "./bench_lib.mjs";
 
 const { values: opts } = parseArgs({
@@ -41,36 +41,14 @@ const readWatch = (page) => page.evaluate(() => {
   return { longest: Math.max(0, ...b.long), longTotal: b.long.reduce((a, d) => a + d, 0), longCount: b.long.length, fps: b.frames / seconds };
 });
 
-/** Starts tracing the page's threads (tasks and V8's garbage collections). */
-async function startTrace(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Tracing.start", { categories: "devtools.timeline,disabled-by-default-devtools.timeline,v8", transferMode: "ReturnAsStream" });
-  return cdp;
-}
-
-/** Ends the trace: the renderer main thread's busy time and garbage collections. */
-async function endTrace(cdp, seconds) {
-  const complete = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
-  await cdp.send("Tracing.end");
-  const { stream } = await complete;
-  let text = "";
-  for (;;) {
-    const chunk = await cdp.send("IO.read", { handle: stream });
-    text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
-    if (chunk.eof) break;
-  }
-  await cdp.send("IO.close", { handle: stream });
-  const trace = JSON.parse(text);
-  const events = Array.isArray(trace) ? trace : trace.traceEvents;
-  const main = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain")
-    .map((e) => `${e.pid}:${e.tid}`));
-  const onMain = events.filter((e) => e.ph === "X" && main.has(`${e.pid}:${e.tid}`));
-  const ms = (es) => es.reduce((a, e) => a + (e.dur ?? 0), 0) / 1000;
-  const major = onMain.filter((e) => e.name === "MajorGC");
-  const minor = onMain.filter((e) => e.name === "MinorGC");
+/** The main thread's busy time and garbage collections in a trace of `seconds`. */
+function mainThreadLoad(trace, seconds) {
+  const ms = (es) => es.reduce((a, e) => a + e.wallMs, 0);
+  const major = trace.gc.filter((e) => e.major);
+  const minor = trace.gc.filter((e) => !e.major);
   return {
-    busyMsPerS: ms(onMain.filter((e) => e.name === "RunTask")) / seconds,
-    majorGc: major.length, majorGcMs: ms(major), majorGcLongest: Math.max(0, ...major.map((e) => (e.dur ?? 0) / 1000)),
+    busyMsPerS: ms(trace.tasks) / seconds,
+    majorGc: major.length, majorGcMs: ms(major), majorGcLongest: Math.max(0, ...major.map((e) => e.wallMs)),
     minorGc: minor.length, minorGcMs: ms(minor),
   };
 }
@@ -99,13 +77,13 @@ async function visit(server, backend, inWorker) {
     }
     const classify = await readWatch(page);
     const framesBefore = (await state(page)).webcam?.frames ?? 0;
-    const cdp = await startTrace(page);
+    const trace = await traceMainThread(page);
     await watch(page);
     await page.click("[data-testid=webcam-toggle]");
     await page.waitForTimeout(Number(opts.webcam) * 1000);
     const webcam = await readWatch(page);
     const frames = ((await state(page)).webcam?.frames ?? 0) - framesBefore;
-    const main = await endTrace(cdp, Number(opts.webcam));
+    const main = mainThreadLoad(await trace.stop(), Number(opts.webcam));
     await page.click("[data-testid=webcam-toggle]");
     return { backend, mode: inWorker ? "worker" : "page", idleFps: idle.fps, latencies, clicks, classify, webcam: { ...webcam, frames, main } };
   } finally {

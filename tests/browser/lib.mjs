@@ -180,3 +180,39 @@ export function assertSameTop5(assert, result, reference, tol = 1e-3) {
 export function foreignRequests(urls, origin) {
   return urls.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:"));
 }
+
+/** Traces the page's main thread (Chromium tracing through CDP) until `stop()`, which gives its
+ * tasks and V8's garbage collections there, each with its wall time and the CPU time the thread
+ * actually ran (`cpuMs`; wall time includes the OS running other threads on a busy machine) and
+ * when it started (`at`, ms after the trace began). */
+export async function traceMainThread(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Tracing.start", {
+    categories: "devtools.timeline,disabled-by-default-devtools.timeline,v8", transferMode: "ReturnAsStream",
+  });
+  const stop = async () => {
+    const complete = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
+    await cdp.send("Tracing.end");
+    const { stream } = await complete;
+    let text = "";
+    for (;;) {
+      const chunk = await cdp.send("IO.read", { handle: stream });
+      text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
+      if (chunk.eof) break;
+    }
+    await cdp.send("IO.close", { handle: stream });
+    await cdp.detach();
+    const trace = JSON.parse(text);
+    const events = Array.isArray(trace) ? trace : trace.traceEvents;
+    const main = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain")
+      .map((e) => `${e.pid}:${e.tid}`));
+    const onMain = events.filter((e) => e.ph === "X" && main.has(`${e.pid}:${e.tid}`));
+    const start = Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
+    const entry = (e) => ({ wallMs: (e.dur ?? 0) / 1000, cpuMs: (e.tdur ?? e.dur ?? 0) / 1000, at: (e.ts - start) / 1000 });
+    return {
+      tasks: onMain.filter((e) => e.name === "RunTask").map(entry),
+      gc: onMain.filter((e) => e.name === "MajorGC" || e.name === "MinorGC").map((e) => ({ ...entry(e), major: e.name === "MajorGC" })),
+    };
+  };
+  return { stop };
+}

@@ -3,15 +3,21 @@
 // runs, a variant switch during a worker run shows only the new variant's result, and a worker
 // that crashes is reported and restarted.
 //
-// SwiftShader caveat: here WebGPU is Chromium's software adapter, which runs in the GPU process
-// on the same 2 CPU cores as the page, the worker and the test runner. A main-thread task is
-// measured in wall time, so a starved core could lengthen one; the page's own work per frame is
-// a few milliseconds, and the assertion is the issue's 50 ms.
+// SwiftShader caveat, and why the long-task assertion reads CPU time: here WebGPU is Chromium's
+// software adapter, which runs in the GPU process on the same 2 CPU cores as the page, the worker
+// (which computes all the time during the webcam) and the test runner. A `longtask` observer
+// measures wall time, so a task in which the OS ran other threads looks long: traced, such
+// tasks of 60–220 ms had the page's thread running 3–16 ms (a layout of 97 ms wall time was 3 ms
+// of CPU). So the assertion is on each main-thread task's CPU time from a Chromium trace
+// (`traceMainThread`), the page's own work, against the issue's 50 ms; the observer's wall-time
+// entries are printed beside it, and the test first checks that the trace does catch a task
+// that really works 80 ms.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { loadavg } from "node:os";
-import { ROOT, state, waitFor, nextResult, startSite, open, cliClassify, assertSameTop5, fakeWebcamClip } from "./lib.mjs";
+import { ROOT, state, waitFor, nextResult, startSite, open, cliClassify, assertSameTop5, fakeWebcamClip,
+  traceMainThread } from "./lib.mjs";
 
 let site, page, errors;
 const LONG_MS = 50;
@@ -79,14 +85,27 @@ test("the networks run in the worker and give the CLI's top-5 on WebGPU and on t
   assert.deepEqual(errors, []);
 });
 
+/** The main-thread tasks of a trace that ran (CPU time) over `LONG_MS`. */
+const busyTasks = (trace) => trace.tasks.filter((t) => t.cpuMs > LONG_MS)
+  .map((t) => ({ cpuMs: Math.round(t.cpuMs), wallMs: Math.round(t.wallMs), at: Math.round(t.at) }));
+
 test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of webcam`, async () => {
   await useBackend("cpu");
+  // The measure catches a task that works: 80 ms of busy JavaScript on the page's thread.
+  const check = await traceMainThread(page);
+  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 80); });
+  const caught = busyTasks(await check.stop());
+  assert.equal(caught.length, 1, `an 80 ms busy loop: ${JSON.stringify(caught)}`);
+
   await watchLongTasks();
+  let trace = await traceMainThread(page);
   const s = await clickSample("chelsea.png");
   assert.equal(s.lastResult.backend, "cpu");
   const duringClassify = await longTasks();
+  const classifyTrace = await trace.stop();
 
   await watchLongTasks();
+  trace = await traceMainThread(page);
   const s0 = await state(page);
   const before = s0.webcam?.frames ?? 0;
   await page.click("[data-testid=webcam-toggle]");
@@ -94,6 +113,7 @@ test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of w
   const w = await state(page);
   await page.click("[data-testid=webcam-toggle]");
   const duringWebcam = await longTasks();
+  const webcamTrace = await trace.stop();
   // Each frame went to the worker as an ImageBitmap (the page's thread never read its pixels),
   // and the worker read it right: the clip is a photo of a cat (ImageNet 281–285).
   assert.ok(w.worker.framesReceived - s0.worker.framesReceived >= (w.webcam?.frames ?? 0) - before,
@@ -101,11 +121,16 @@ test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of w
   assert.equal(w.lastResult.kind, "webcam");
   assert.ok(w.lastResult.top5[0].index >= 281 && w.lastResult.top5[0].index <= 285,
     `webcam top-1: ${JSON.stringify(w.lastResult.top5[0])}`);
-  console.log(`long tasks: classify ${JSON.stringify(duringClassify)}, webcam ${JSON.stringify(duringWebcam)}; ` +
+  const longestCpu = (t) => Math.round(Math.max(0, ...t.tasks.map((x) => x.cpuMs)));
+  console.log(`long tasks (wall time, longtask observer): classify ${JSON.stringify(over(duringClassify))}, ` +
+    `webcam ${JSON.stringify(over(duringWebcam))}; longest main-thread task in CPU time: classify ${longestCpu(classifyTrace)} ms ` +
+    `of ${classifyTrace.tasks.length} tasks, webcam ${longestCpu(webcamTrace)} ms of ${webcamTrace.tasks.length}; ` +
     `${(w.webcam?.frames ?? 0) - before} webcam frames in 10 s on the CPU; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   assert.ok((w.webcam?.frames ?? 0) - before >= 2, `webcam frames: ${JSON.stringify(w.webcam)}`);
-  assert.deepEqual(over(duringClassify), [], "long tasks while the worker classified");
-  assert.deepEqual(over(duringWebcam), [], "long tasks during the webcam");
+  // The page painted its preview all along (60 frames a second: thousands of tasks traced).
+  assert.ok(webcamTrace.tasks.length > 1000, `main-thread tasks traced during the webcam: ${webcamTrace.tasks.length}`);
+  assert.deepEqual(busyTasks(classifyTrace), [], "main-thread tasks working over 50 ms while the worker classified");
+  assert.deepEqual(busyTasks(webcamTrace), [], "main-thread tasks working over 50 ms during the webcam");
   await waitFor(page, (s) => !s.webcam?.running, "webcam stopped", 30000);
 });
 
