@@ -11,7 +11,7 @@
 // of CPU). So the assertion is on each main-thread task's CPU time from a Chromium trace
 // (`traceMainThread`), the page's own work, against the issue's 50 ms; the observer's wall-time
 // entries are printed beside it, and the test first checks that the trace does catch a task
-// that really works 80 ms.
+// that really works (a busy loop).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -91,11 +91,15 @@ const busyTasks = (trace) => trace.tasks.filter((t) => t.cpuMs > LONG_MS)
 
 test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of webcam`, async () => {
   await useBackend("cpu");
-  // The measure catches a task that works: 80 ms of busy JavaScript on the page's thread.
+  // The measure catches a task that works: busy JavaScript on the page's thread for 250 ms of
+  // wall time (over 50 ms of CPU even when the OS gives the thread a fifth of a core).
   const check = await traceMainThread(page);
-  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 80); });
-  const caught = busyTasks(await check.stop());
-  assert.equal(caught.length, 1, `an 80 ms busy loop: ${JSON.stringify(caught)}`);
+  await page.waitForTimeout(200); // the renderer records from its next task on
+  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 250); });
+  const checked = await check.stop();
+  const caught = busyTasks(checked);
+  const longest = checked.tasks.reduce((a, t) => (t.wallMs > (a?.wallMs ?? 0) ? t : a), null);
+  assert.ok(caught.length >= 1, `a 250 ms busy loop was not caught; longest task traced: ${JSON.stringify(longest)} of ${checked.tasks.length}`);
 
   await watchLongTasks();
   let trace = await traceMainThread(page);
