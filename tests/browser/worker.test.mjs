@@ -131,8 +131,9 @@ test(`no main-thread task over ${LONG_MS} ms during a CPU classify and 10 s of w
     `of ${classifyTrace.tasks.length} tasks, webcam ${longestCpu(webcamTrace)} ms of ${webcamTrace.tasks.length}; ` +
     `${(w.webcam?.frames ?? 0) - before} webcam frames in 10 s on the CPU; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   assert.ok((w.webcam?.frames ?? 0) - before >= 2, `webcam frames: ${JSON.stringify(w.webcam)}`);
-  // The page painted its preview all along (60 frames a second: thousands of tasks traced).
-  assert.ok(webcamTrace.tasks.length > 1000, `main-thread tasks traced during the webcam: ${webcamTrace.tasks.length}`);
+  // The trace saw the page's thread all along (it paints the preview: ~1400–1900 tasks in 10 s
+  // here; far fewer would mean the trace missed most of the webcam).
+  assert.ok(webcamTrace.tasks.length > 300, `main-thread tasks traced during the webcam: ${webcamTrace.tasks.length}`);
   assert.deepEqual(busyTasks(classifyTrace), [], "main-thread tasks working over 50 ms while the worker classified");
   assert.deepEqual(busyTasks(webcamTrace), [], "main-thread tasks working over 50 ms during the webcam");
   await waitFor(page, (s) => !s.webcam?.running, "webcam stopped", 30000);
