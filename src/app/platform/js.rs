@@ -196,7 +196,8 @@ pub fn call_method(object: &JsValue, method: &str, args: &[JsValue]) -> Result<P
         .map_err(|_| format!("{method} did not return a promise"))
 }
 
-fn apply(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+/// `object.method(...args)` and its result.
+pub fn apply(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let function = get(object, method)
         .dyn_into::<js_sys::Function>()
         .map_err(|_| format!("this browser has no {method}"))?;

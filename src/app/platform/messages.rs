@@ -18,10 +18,8 @@ pub fn post(
     bytes: Option<&[u8]>,
     floats: Option<&[f32]>,
 ) -> Result<(), String> {
-    let json = serde_json::to_string(message).map_err(|e| e.to_string())?;
-    let object = js_sys::Object::new();
+    let object = envelope(message)?;
     let transfer = Array::new();
-    js::set(&object, "json", &json.into());
     if let Some(bytes) = bytes {
         let array = Uint8Array::from(bytes);
         transfer.push(&array.buffer());
@@ -42,12 +40,18 @@ pub fn post_moving(
     message: &impl Serialize,
     object: &JsValue,
 ) -> Result<(), String> {
-    let json = serde_json::to_string(message).map_err(|e| e.to_string())?;
-    let data = js_sys::Object::new();
-    js::set(&data, "json", &json.into());
+    let data = envelope(message)?;
     js::set(&data, "moved", object);
     let transfer = Array::of1(object);
     js::call(target, "postMessage", &[data.into(), transfer.into()])
+}
+
+/// `{ json }`: what every message carries.
+fn envelope(message: &impl Serialize) -> Result<js_sys::Object, String> {
+    let json = serde_json::to_string(message).map_err(|e| e.to_string())?;
+    let object = js_sys::Object::new();
+    js::set(&object, "json", &json.into());
+    Ok(object)
 }
 
 /// A message read back: what [`post`] sent.

@@ -68,9 +68,5 @@ pub fn remember_f16_failed(why: &str) {
 fn local_storage(method: &str, args: &[wasm_bindgen::JsValue]) -> Option<wasm_bindgen::JsValue> {
     // Reading `localStorage` itself throws where storage is disabled.
     let storage = js_sys::Reflect::get(&js::window(), &"localStorage".into()).ok()?;
-    let function = js::get(&storage, method)
-        .dyn_into::<js_sys::Function>()
-        .ok()?;
-    let args: js_sys::Array = args.iter().collect();
-    function.apply(&storage, &args).ok()
+    js::apply(&storage, method, args).ok()
 }

@@ -79,16 +79,11 @@ fn on_message(data: JsValue) {
             with_cams,
         } => {
             let image = match received.bytes {
-                Some(data) => {
-                    let image = Rc::new(RgbImage {
-                        width,
-                        height,
-                        data,
-                    });
-                    IMAGE.with(|i| *i.borrow_mut() = Some(image.clone()));
-                    IMAGES_RECEIVED.with(|n| n.set(n.get() + 1));
-                    Some(image)
-                }
+                Some(data) => Some(hold(RgbImage {
+                    width,
+                    height,
+                    data,
+                })),
                 None => IMAGE
                     .with(|i| i.borrow().clone())
                     .filter(|i| i.width == width && i.height == height),
@@ -107,11 +102,8 @@ fn on_message(data: JsValue) {
                 .and_then(|bitmap| frame::read(&bitmap));
             match frame {
                 Ok(image) => {
-                    let image = Rc::new(image);
-                    IMAGE.with(|i| *i.borrow_mut() = Some(image.clone()));
-                    IMAGES_RECEIVED.with(|n| n.set(n.get() + 1));
                     FRAMES_RECEIVED.with(|n| n.set(n.get() + 1));
-                    spawn_local(run(id, net, kind, Some(image), with_cams));
+                    spawn_local(run(id, net, kind, Some(hold(image)), with_cams));
                 }
                 Err(error) => {
                     done(id);
@@ -126,6 +118,14 @@ fn on_message(data: JsValue) {
         // A trap in the worker's wasm, as a real crash would be: the page hears an error.
         ToWorker::Crash => std::process::abort(),
     }
+}
+
+/// Keeps `image`, just received, as the image later runs without pixels use.
+fn hold(image: RgbImage) -> Rc<RgbImage> {
+    let image = Rc::new(image);
+    IMAGE.with(|i| *i.borrow_mut() = Some(image.clone()));
+    IMAGES_RECEIVED.with(|n| n.set(n.get() + 1));
+    image
 }
 
 fn engine() -> Option<Rc<Engine>> {
