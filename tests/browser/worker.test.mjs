@@ -16,8 +16,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { loadavg } from "node:os";
-import { ROOT, state, waitFor, nextResult, startSite, open, cliClassify, assertSameTop5, fakeWebcamClip,
-  traceMainThread } from "./lib.mjs";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { ROOT, DIST, state, waitFor, nextResult, startSite, open, launch, cliClassify, assertSameTop5,
+  fakeWebcamClip, traceMainThread, weightsPath } from "./lib.mjs";
 
 let site, page, errors;
 const LONG_MS = 50;
@@ -259,7 +261,7 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
     assert.equal(again.lastResult.input, s.lastResult.input);
     assertSameTop5(assert, again.lastResult, reference);
     assert.equal(await panel.getAttribute("data-precision"), "f32");
-    assert.match(await panel.textContent(), /stopped while computing in f16/);
+    assert.match(await panel.textContent(), /f16 failed in this browser/);
     assert.deepEqual(ownErrors.filter((e) => !/unreachable|worker/i.test(e)), []);
 
     // The browser remembers it: a later visit computes in f32 from the start, and says why.
@@ -282,5 +284,108 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
     }
   } finally {
     await own.close();
+  }
+});
+
+/** Lite0's weights package with one change: class 0's bias is 10⁶, stored in f32 (its other
+ * biases are the f16 ones, widened). A network computing in f16 holds that bias as ∞, so class
+ * 0's score is ∞ for any input (a blank picture's too); in f32 class 0 wins with probability 1. */
+function overflowingLite0() {
+  const bytes = readFileSync(path.join(ROOT, "static/weights/lite0.safetensors"));
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
+  const data = bytes.subarray(8 + headerLength);
+  const f16 = (h) => {
+    const exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff, sign = h >> 15 ? -1 : 1;
+    if (exponent === 0) return sign * fraction * 2 ** -24;
+    if (exponent === 31) return fraction ? NaN : sign * Infinity;
+    return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  };
+  const names = Object.keys(header).filter((k) => k !== "__metadata__")
+    .sort((a, b) => header[a].data_offsets[0] - header[b].data_offsets[0]);
+  const parts = [];
+  let offset = 0;
+  for (const name of names) {
+    const { dtype, shape, data_offsets: [start, end] } = header[name];
+    let part = data.subarray(start, end);
+    if (name === "classifier.bias") {
+      assert.equal(dtype, "F16", "Lite0's classifier bias");
+      const widened = Buffer.alloc(part.length * 2);
+      for (let i = 0; i < part.length / 2; i++) widened.writeFloatLE(i === 0 ? 1e6 : f16(part.readUInt16LE(2 * i)), 4 * i);
+      part = widened;
+      header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + part.length] };
+    } else {
+      header[name] = { dtype, shape, data_offsets: [offset, offset + part.length] };
+    }
+    parts.push(part);
+    offset += part.length;
+  }
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, ...parts]);
+}
+
+test("scores that are not finite numbers in f16 give a message, then f32: at the warm-up (worker), at an image (page thread)", async () => {
+  const crafted = overflowingLite0();
+  const manifest = JSON.parse(readFileSync(path.join(DIST, "static/weights/manifest.json"), "utf8"));
+  manifest.weights.find((w) => w.variant === "lite0").sha256 = createHash("sha256").update(crafted).digest("hex");
+  site.server.override("/static/weights/manifest.json", (req, res) =>
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(manifest)));
+  site.server.override(weightsPath("lite0"), (req, res) =>
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": crafted.length }).end(crafted));
+  // A browser of its own: the other tests' cache holds the real Lite0 and no memory of f16 failing.
+  const context = await launch({ webgpu: false });
+  const f32Result = async (p, where, before) => {
+    const again = await waitFor(p, (s) => s.resultCount > before && s.lastResult.input.startsWith("coffee.png"),
+      `coffee in f32 (${where})`, 300000);
+    assert.equal(again.lastResult.precision, "f32", where);
+    assert.equal(again.lastResult.top5[0].index, 0, `${where}: the crafted class wins in f32`);
+    assert.ok(again.lastResult.top5[0].prob > 0.99, `${where}: ${again.lastResult.top5[0].prob}`);
+    assert.ok(again.lastResult.top5.every((t) => Number.isFinite(t.prob)), where);
+    assert.equal(await p.locator("[data-testid=precision]").getAttribute("data-precision"), "f32", where);
+    assert.match(await p.locator("[data-testid=precision]").textContent(), /f16 failed in this browser/, where);
+    assert.match(await p.evaluate(() => localStorage.getItem("effnet.f16-failed")),
+      /^\d{4}-.*Z: the network computed scores that are not finite numbers .*computing in f16/, where);
+    await p.evaluate(() => localStorage.removeItem("effnet.f16-failed"));
+  };
+  try {
+    {
+      // In the worker, with the warm-up (the default): the blank picture's pass fails in f16.
+      const { page: p, errors: pErrors } = await open(context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
+      try {
+        const failed = await waitFor(p, (s) => s.error, "the warm-up's f16 failure (worker)", 300000);
+        assert.match(failed.error, /^The network computed scores that are not finite numbers .*computing in f16\)\. Networks now compute in f32 in this browser\.$/);
+        await waitFor(p, (s) => s.runsIn === "worker" && s.load.state === "ready" && /choose an image/.test(s.status),
+          "Lite0 ready again, in f32, in a new worker", 300000);
+        const before = (await state(p)).resultCount;
+        await p.click('[data-testid="sample-coffee.png"]');
+        await f32Result(p, "worker", before);
+        assert.deepEqual(pErrors, []);
+      } finally {
+        await p.close();
+      }
+    }
+    {
+      // On the page's thread, without the warm-up: the image's pass fails in f16 and runs again.
+      const url = `${site.server.url}?f16=on&backend=cpu&worker=off&warmup=off`;
+      const { page: p, errors: pErrors } = await open(context, url, { newTab: true });
+      try {
+        const s0 = await waitFor(p, (s) => s.ready && s.load.state === "ready", "crafted Lite0 ready (page)", 300000);
+        assert.match(s0.runsIn, /^page/);
+        assert.equal(await p.locator("[data-testid=precision]").getAttribute("data-precision"), "f16");
+        await p.click('[data-testid="sample-coffee.png"]');
+        const failed = await waitFor(p, (s) => s.error, "the image's f16 failure (page)");
+        assert.match(failed.error, /computing in f16\)\. Networks now compute in f32 in this browser, and the image runs again\.$/);
+        assert.equal(failed.resultCount, s0.resultCount, "no result from the f16 run");
+        await f32Result(p, "page", s0.resultCount);
+        assert.deepEqual(pErrors, []);
+      } finally {
+        await p.close();
+      }
+    }
+  } finally {
+    site.server.clear();
+    await context.close();
   }
 });

@@ -11,9 +11,11 @@ use leptos::prelude::*;
 
 use super::engine;
 use super::load::ensure_model;
-use crate::app::engine::Pixels;
+use super::precision;
+use crate::app::engine::{Pixels, is_not_finite};
 use crate::app::platform::js;
 use crate::app::state::AppState;
+use crate::app::state::backend::Precision;
 use crate::app::state::measurements;
 use crate::app::state::results::{InputKind, RunResult, cam_peak};
 
@@ -59,6 +61,10 @@ pub async fn classify(
     {
         Ok(Some(out)) => out,
         Ok(None) => return None,
+        Err(e) if !stale() && loaded.precision == Precision::F16 && is_not_finite(&e) => {
+            precision::f16_failed(state, e);
+            return None;
+        }
         Err(e) => {
             if !stale() {
                 state

@@ -9,6 +9,7 @@ pub mod host;
 pub mod image;
 pub mod load;
 pub mod offline;
+mod precision;
 mod remote;
 mod warm_up;
 pub mod webcam;

@@ -1,17 +1,19 @@
 //! Warm-up: while the visitor has not chosen an image yet, a freshly loaded network runs once
 //! on a blank picture, so its pipelines are compiled and its buffers allocated before the first
 //! real request. That pass is the network's cold run and is shown as one (the first result
-//! then says "warm" and gives this cold time); any real request supersedes it.
+//! then says "warm" and gives this cold time); any real request supersedes it. Where f16 fails
+//! (scores that are not finite numbers), it fails here, before the visitor chooses an image.
 
 use effnet::Variant;
 use effnet::session::Ticket;
 use leptos::prelude::*;
 
-use super::engine;
+use super::{engine, precision};
+use crate::app::engine::is_not_finite;
 use crate::app::engine::loaded::Loaded;
 use crate::app::engine::synthetic;
 use crate::app::state::AppState;
-use crate::app::state::backend::BackendKind;
+use crate::app::state::backend::{BackendKind, Precision};
 use crate::app::state::measurements;
 
 /// Runs the warm-up pass of `loaded` if it has never run (and `?warmup=off` is not set).
@@ -32,11 +34,19 @@ pub async fn run(
         kind.label()
     ));
     let blank = std::rc::Rc::new(synthetic::blank(loaded.preprocessing.size));
-    if let Ok(Some(out)) = engine.run(loaded, &blank, kind, false, Some(ticket)).await {
-        let timings = loaded.record(out.latency_ms);
-        state
-            .measured
-            .update(|m| measurements::record(m, variant, kind, &timings));
+    match engine.run(loaded, &blank, kind, false, Some(ticket)).await {
+        Ok(Some(out)) => {
+            let timings = loaded.record(out.latency_ms);
+            state
+                .measured
+                .update(|m| measurements::record(m, variant, kind, &timings));
+        }
+        // f16 failing shows before the visitor chooses an image.
+        Err(e) if loaded.precision == Precision::F16 && is_not_finite(&e) => {
+            precision::f16_failed(state, e);
+            return false;
+        }
+        _ => {}
     }
     engine.session.is_current(ticket)
 }

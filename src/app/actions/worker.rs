@@ -77,6 +77,13 @@ fn stopped(state: AppState, why: String) {
         }
     )));
     state.result.set(None);
+    restart(state, why);
+}
+
+/// Replaces the worker with a new one (started with [`engine_options`]: in f32 once f16
+/// failed), keeps the visitor's backend where it still runs, and runs the current image again.
+/// `why` goes into the message if no new worker starts.
+pub(super) fn restart(state: AppState, why: String) {
     // Out of the worker's error handler before its port is dropped.
     spawn_local(async move {
         let engine = engine();

@@ -24,9 +24,9 @@ use futures_util::future::LocalBoxFuture;
 pub use effnet::cube::{depthwise as depthwise_gpu, preprocess as preprocess_gpu};
 pub use loaded::{Loaded, Net};
 pub use remote::{Remote, WorkerNet};
-pub use run::RunOutput;
+pub use run::{RunOutput, is_not_finite};
 
-use crate::app::state::backend::{BackendKind, Precision};
+use crate::app::state::backend::{BackendKind, HalfChoice, Precision};
 use crate::app::state::options::EngineOptions;
 
 /// A network in memory is named by its variant and backend.
@@ -89,7 +89,7 @@ pub type InputCheckHook = Rc<dyn Fn(InputCheck) -> LocalBoxFuture<'static, ()>>;
 
 pub struct Engine {
     pub session: ModelSession,
-    options: EngineOptions,
+    options: Cell<EngineOptions>,
     host: Rc<dyn Host>,
     gpu: Rc<RefCell<Option<Device>>>,
     input_check: RefCell<Option<InputCheckHook>>,
@@ -121,13 +121,22 @@ impl Engine {
         };
         Self {
             session,
-            options,
+            options: Cell::new(options),
             host,
             gpu,
             input_check: RefCell::new(None),
             remote: RefCell::new(None),
             remote_gpu: Cell::new(false),
         }
+    }
+
+    /// Networks built on this thread from now on compute in f32; those built so far are
+    /// forgotten (they load again from the browser's cache).
+    pub fn compute_in_f32(&self) {
+        let mut options = self.options.get();
+        options.f16 = HalfChoice::Off;
+        self.options.set(options);
+        self.session.forget_all();
     }
 
     /// Builds and runs networks in `remote` from now on (`gpu`: WebGPU runs there), or here
@@ -189,8 +198,9 @@ impl Engine {
         let half = self
             .device(kind)
             .is_some_and(|d| d.supports_dtype(DType::F16));
-        let precision = self.options.f16.precision(kind, half);
-        let model = network::for_backend(model, kind, &self.options);
+        let options = self.options.get();
+        let precision = options.f16.precision(kind, half);
+        let model = network::for_backend(model, kind, &options);
         let model = match precision {
             Precision::F16 => model.with_dtype(DType::F16),
             Precision::F32 => model,

@@ -22,6 +22,15 @@ use crate::app::state::results::Cams;
 /// Longest stretch of synchronous work on the CPU backend before yielding.
 const SLICE_MS: f64 = 16.0;
 
+/// How a run's error begins when the network's scores were not all finite numbers (NaN or ±∞:
+/// an f16 overflow, a faulty GPU). Such a run shows no result.
+pub const NOT_FINITE: &str = "the network computed scores that are not finite numbers";
+
+/// Whether a run's error (here or from the worker) is [`NOT_FINITE`].
+pub fn is_not_finite(error: &str) -> bool {
+    error.starts_with(NOT_FINITE)
+}
+
 /// What one run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
@@ -60,7 +69,7 @@ impl Engine {
             .device(kind)
             .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
         let host = &self.host;
-        let options = self.options;
+        let options = self.options.get();
         let model = loaded
             .model()
             .ok_or("this network lives in the engine's worker")?;
@@ -129,6 +138,12 @@ impl Engine {
         let logits: Vec<f32> = data
             .try_to_vec::<f32>()
             .map_err(|e| format!("unexpected output: {e:?}"))?;
+        if let Some(bad) = logits.iter().find(|v| !v.is_finite()) {
+            return Err(format!(
+                "{NOT_FINITE} ({bad} among the scores, computing in {})",
+                loaded.precision.id()
+            ));
+        }
         let top5 = top_predictions(&logits, 5);
         let cams = if with_cams {
             let classes: Vec<usize> = top5.iter().map(|p| p.index).collect();

@@ -46,16 +46,17 @@ pub async fn persist() -> bool {
     }
 }
 
-/// The `localStorage` key set when the engine stopped while computing in f16.
+/// The `localStorage` key set when f16 failed: the engine stopped, or its scores were not
+/// finite numbers, while computing in f16.
 const F16_FAILED: &str = "effnet.f16-failed";
 
-/// Whether the engine stopped while computing in f16 in this browser before (`false` where
+/// Whether f16 failed in this browser before (`false` where
 /// `localStorage` cannot be read).
 pub fn f16_failed() -> bool {
     local_storage("getItem", &[F16_FAILED.into()]).is_some_and(|v| !v.is_null())
 }
 
-/// Remembers that the engine stopped while computing in f16, when and why (where
+/// Remembers that f16 failed, when and why (where
 /// `localStorage` allows).
 pub fn remember_f16_failed(why: &str) {
     let when = String::from(js_sys::Date::new_0().to_iso_string());

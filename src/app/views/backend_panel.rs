@@ -95,8 +95,9 @@ fn precision(choice: HalfChoice, backend: &BackendInfo) -> (Option<Precision>, S
     let (choice, why) = if backend.f16_failed {
         (
             HalfChoice::Off,
-            "the engine stopped while computing in f16 in this browser, so f16 stays off until \
-             this site's data is cleared",
+            "f16 failed in this browser before (the engine stopped, or its scores were not \
+             finite numbers, while computing in f16), so f16 stays off until this site's data \
+             is cleared",
         )
     } else {
         match (choice, kind) {
