@@ -12,10 +12,9 @@ use leptos::prelude::*;
 use super::engine;
 use super::load::ensure_model;
 use super::precision;
-use crate::app::engine::{Pixels, is_not_finite};
+use crate::app::engine::Pixels;
 use crate::app::platform::js;
 use crate::app::state::AppState;
-use crate::app::state::backend::Precision;
 use crate::app::state::measurements;
 use crate::app::state::results::{InputKind, RunResult, cam_peak};
 
@@ -61,7 +60,7 @@ pub async fn classify(
     {
         Ok(Some(out)) => out,
         Ok(None) => return None,
-        Err(e) if !stale() && loaded.precision == Precision::F16 && is_not_finite(&e) => {
+        Err(e) if !stale() && precision::is_f16_failure(&loaded, &e) => {
             precision::f16_failed(state, e);
             return None;
         }

@@ -5,18 +5,33 @@
 use leptos::prelude::*;
 
 use super::{engine, refresh, worker};
+use crate::app::engine::{Loaded, is_not_finite};
 use crate::app::platform::{js, storage};
 use crate::app::state::AppState;
+use crate::app::state::backend::Precision;
 
-/// `why`: the run's error (a warm-up's or an image's). The networks are built again in f32
-/// (their weights come from the browser's cache), in a new worker where one runs them, and the
-/// current image, if any, runs again.
+/// Whether `error`, from a run of `loaded`, is f16 failing: scores that are not finite numbers
+/// from a network computing in f16.
+pub fn is_f16_failure(loaded: &Loaded, error: &str) -> bool {
+    loaded.precision == Precision::F16 && is_not_finite(error)
+}
+
+/// Networks compute in f32 from now on in this browser (`why`: what failed in f16); the
+/// browser remembers it for later visits.
+pub(super) fn mark_f16_failed(state: AppState, why: &str) {
+    state.backend.update(|b| b.f16_failed = true);
+    storage::remember_f16_failed(why);
+}
+
+/// `why`: the run's error (a warm-up's or an image's, [`is_f16_failure`]). The networks are
+/// built again in f32 (their weights come from the browser's cache), in a new worker where one
+/// runs them, and the current image, if any, runs again.
 pub fn f16_failed(state: AppState, why: String) {
     js::log(&format!("effnet: f16 failed: {why}"));
-    engine().session.supersede();
-    state.backend.update(|b| b.f16_failed = true);
-    storage::remember_f16_failed(&why);
-    let again = if engine().session.image().is_some() {
+    let engine = engine();
+    engine.session.supersede();
+    mark_f16_failed(state, &why);
+    let again = if engine.session.image().is_some() {
         ", and the image runs again"
     } else {
         ""
@@ -27,7 +42,6 @@ pub fn f16_failed(state: AppState, why: String) {
         &why[1..]
     )));
     state.result.set(None);
-    let engine = engine();
     if engine.remote().is_some() {
         worker::restart(state, why);
     } else {

@@ -9,11 +9,10 @@ use effnet::session::Ticket;
 use leptos::prelude::*;
 
 use super::{engine, precision};
-use crate::app::engine::is_not_finite;
 use crate::app::engine::loaded::Loaded;
 use crate::app::engine::synthetic;
 use crate::app::state::AppState;
-use crate::app::state::backend::{BackendKind, Precision};
+use crate::app::state::backend::BackendKind;
 use crate::app::state::measurements;
 
 /// Runs the warm-up pass of `loaded` if it has never run (and `?warmup=off` is not set).
@@ -42,7 +41,7 @@ pub async fn run(
                 .update(|m| measurements::record(m, variant, kind, &timings));
         }
         // f16 failing shows before the visitor chooses an image.
-        Err(e) if loaded.precision == Precision::F16 && is_not_finite(&e) => {
+        Err(e) if precision::is_f16_failure(loaded, &e) => {
             precision::f16_failed(state, e);
             return false;
         }

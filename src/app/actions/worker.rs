@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::remote::WorkerEngine;
-use super::{engine, engine_options, refresh, set_backend};
+use super::{engine, engine_options, precision, refresh, set_backend};
 use crate::app::engine::Remote;
 use crate::app::engine::protocol::GpuStart;
-use crate::app::platform::{gpu, js, storage};
+use crate::app::platform::{gpu, js};
 use crate::app::state::AppState;
 use crate::app::state::backend::{GpuState, RunsIn};
 
@@ -65,8 +65,7 @@ fn stopped(state: AppState, why: String) {
     engine().session.supersede();
     let f16 = engine().remote().is_some_and(|w| w.built_f16());
     if f16 {
-        state.backend.update(|b| b.f16_failed = true);
-        storage::remember_f16_failed(&why);
+        precision::mark_f16_failed(state, &why);
     }
     state.error.set(Some(format!(
         "The engine's worker stopped ({why}). It has been restarted{}; networks load again.",
