@@ -17,6 +17,23 @@ pub enum Family {
     Lite,
 }
 
+impl Family {
+    pub const ALL: [Family; 2] = [Family::B, Family::Lite];
+
+    /// The family's presets, smallest first (as [`Variant::ALL`] lists them).
+    pub fn presets(self) -> impl Iterator<Item = Variant> {
+        Variant::ALL.into_iter().filter(move |v| v.family() == self)
+    }
+
+    /// "B", "Lite": how the family is named on its own.
+    pub fn label(self) -> &'static str {
+        match self {
+            Family::B => "B",
+            Family::Lite => "Lite",
+        }
+    }
+}
+
 /// How convolutions are padded. A property of where the weights come from.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
 pub enum Padding {
@@ -83,6 +100,8 @@ pub const BASE_STAGES: [BaseStage; 7] = [
 /// Stem output channels and head channels before width scaling.
 pub const BASE_STEM: usize = 32;
 pub const BASE_HEAD: usize = 1280;
+/// B0's input side, which compound scaling multiplies by γ^φ.
+pub const BASE_RESOLUTION: usize = 224;
 
 /// Compound-scaling coefficients of the paper: depth α, width β, resolution γ.
 pub const ALPHA: f64 = 1.2;
@@ -174,7 +193,7 @@ impl EfficientNetConfig {
     /// A B-family network at compound coefficient `phi` (d = α^φ, w = β^φ, r = γ^φ × 224).
     /// Resolution is rounded to a multiple of 4.
     pub fn from_phi(phi: f64) -> Self {
-        let resolution = ((224.0 * GAMMA.powf(phi) / 4.0).round() as usize) * 4;
+        let resolution = ((BASE_RESOLUTION as f64 * GAMMA.powf(phi) / 4.0).round() as usize) * 4;
         Self::new(
             format!("phi={phi}"),
             Family::B,
@@ -312,6 +331,12 @@ impl Variant {
         Variant::ALL.into_iter().find(|v| v.name() == short)
     }
 
+    /// The compound coefficient a B preset is named by (B3: φ = 3), from its place among the
+    /// B presets; `None` for Lite (scaled by hand, not by the formula).
+    pub fn phi(self) -> Option<usize> {
+        Family::B.presets().position(|v| v == self)
+    }
+
     pub fn family(self) -> Family {
         match self {
             Variant::Lite0 | Variant::Lite1 | Variant::Lite2 | Variant::Lite3 | Variant::Lite4 => {
@@ -377,6 +402,21 @@ impl Variant {
             Family::B => config,
             Family::Lite => config.with_padding(Padding::TfSame),
         }
+    }
+}
+
+/// A variant is written as its name (`"b0"`, `"lite3"`) in JSON.
+impl serde::Serialize for Variant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Variant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Variant::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown variant {name:?}")))
     }
 }
 
@@ -449,6 +489,15 @@ mod tests {
         assert_eq!(Variant::parse("b8"), None);
         assert_eq!(Variant::B5.to_string(), "EfficientNet-B5");
         assert_eq!(Variant::Lite1.to_string(), "EfficientNet-Lite1");
+    }
+
+    #[test]
+    fn b_presets_are_named_by_phi() {
+        assert_eq!(Variant::B0.phi(), Some(0));
+        assert_eq!(Variant::B7.phi(), Some(7));
+        assert_eq!(Variant::Lite2.phi(), None);
+        assert_eq!(Family::B.presets().count(), 8);
+        assert_eq!(Family::Lite.presets().next(), Some(Variant::Lite0));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! test feeds it mutated and random files): a size it cannot find within the prefix is `None`.
 
 /// The formats the readers recognise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Format {
     Jpeg,
     Png,

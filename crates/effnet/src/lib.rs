@@ -6,14 +6,18 @@
 //! - [`weights`]: importing PyTorch checkpoints and the compact web format.
 //! - [`preprocess`]: resize, crop and normalise, shared by the CLI and the page.
 //! - [`labels`]: the ImageNet-1k class names; [`predict`]: softmax and top-k.
-//! - [`image_header`]: an image file's format and size from its first bytes, before decoding.
+//! - [`image_header`]: an image file's format and size from its first bytes, before decoding;
+//!   [`admission`]: which pictures are taken, read at what size, or refused and why.
 //! - `cube` (feature `cube`): the CubeCL kernels the page runs on WebGPU (depthwise convolution,
 //!   preprocessing).
+//! - [`estimate`]: which backend is faster here, how long a variant not yet run will take.
 //! - [`session`]: an app's loaded networks, shared loads and its request policy (newer
 //!   supersedes older, a busy model drops webcam frames); [`stats`]: medians of timings.
 
+pub mod admission;
 pub mod config;
 pub mod describe;
+pub mod estimate;
 pub mod image_header;
 pub mod jpeg;
 pub mod labels;

@@ -98,6 +98,18 @@ impl Wanted {
         })
     }
 
+    /// Work wanted until [`Cancel::cancel`] is called, whatever any session does: the same
+    /// type for work that another thread asked for and cancels by message (a worker's
+    /// requests), so every loader and run asks one kind of question.
+    pub fn until_cancelled() -> (Wanted, Cancel) {
+        let generation = Rc::new(Generation::default());
+        let wanted = Wanted {
+            generation: generation.clone(),
+            interests: Rc::new(RefCell::new(vec![Interest::Request(Ticket(0))])),
+        };
+        (wanted, Cancel { generation })
+    }
+
     /// Resolves at the next new request, the only thing that can turn [`Wanted::get`] false
     /// (then ask it again: a load shared with a newer request is still wanted).
     pub fn changed(&self) -> Changed {
@@ -105,6 +117,20 @@ impl Wanted {
             generation: self.generation.clone(),
             seen: self.generation.now.get(),
             slot: None,
+        }
+    }
+}
+
+/// Turns the [`Wanted`] of [`Wanted::until_cancelled`] false for good (and wakes whoever awaits
+/// [`Wanted::changed`]).
+pub struct Cancel {
+    generation: Rc<Generation>,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        if self.generation.now.get() == 0 {
+            self.generation.advance();
         }
     }
 }
@@ -396,6 +422,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cancellation of its own: wanted until cancelled, and a wait on it wakes then.
+    #[test]
+    fn until_cancelled_turns_false_once_and_wakes() {
+        let (wanted, cancel) = Wanted::until_cancelled();
+        let copy = wanted.clone();
+        assert!(wanted.get() && copy.get());
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut changed = wanted.changed();
+        assert!(Pin::new(&mut changed).poll(&mut cx).is_pending());
+        cancel.cancel();
+        assert!(!wanted.get() && !copy.get());
+        assert!(Pin::new(&mut changed).poll(&mut cx).is_ready());
+        cancel.cancel();
+        assert!(!wanted.get(), "cancelled stays cancelled");
+        // A session's requests do not touch it.
+        let session: Session<u8, (), (), ()> = Session::new(1, |_| {});
+        let (other, _keep) = Wanted::until_cancelled();
+        session.supersede();
+        assert!(other.get());
+    }
 
     /// Waits that end another way (the reply came first) leave no waker behind, so a long
     /// webcam session (many runs, no new request) does not grow the list.

@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use burn_store::ModuleSnapshot;
-use effnet::Variant;
+use effnet::{Family, Variant};
 
 /// torchvision's efficientnet_b0..b7 parameter counts (1000 classes).
 const TORCHVISION: [(Variant, u64); 8] = [
@@ -55,18 +55,22 @@ fn stage_rows_add_up_and_chain() {
             assert_eq!(pair[0].out_channels, pair[1].in_channels, "{variant}");
             assert_eq!(pair[0].out_resolution, pair[1].in_resolution, "{variant}");
         }
-        let blocks: usize = d.stages[1..8].iter().map(|s| s.repeats).sum();
+        let blocks: usize = d.stages[1..d.stages.len() - 1]
+            .iter()
+            .map(|s| s.repeats)
+            .sum();
         assert_eq!(blocks, variant.config().blocks().len());
     }
 }
 
 #[test]
 fn compound_scaling_grows_monotonically() {
-    let b: Vec<_> = Variant::ALL[..8]
-        .iter()
-        .map(|v| v.config().describe())
-        .collect();
-    for pair in b.windows(2) {
-        assert!(pair[1].params > pair[0].params && pair[1].flops > pair[0].flops);
+    for family in Family::ALL {
+        let presets: Vec<_> = family.presets().map(|v| v.config().describe()).collect();
+        assert!(presets.len() >= 2, "{family:?}");
+        for pair in presets.windows(2) {
+            assert!(pair[1].params > pair[0].params && pair[1].flops > pair[0].flops);
+            assert!(pair[1].resolution >= pair[0].resolution);
+        }
     }
 }
