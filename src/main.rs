@@ -25,7 +25,7 @@ fn main() {
     console_error_panic_hook::set_once();
     // The same wasm runs the page and, in site/worker.js, the engine's worker.
     if web_sys::window().is_some() {
-        leptos::mount::mount_to_body(app::App);
+        leptos::mount::mount_to_body(app::Root);
     } else {
         app::serve_worker();
     }

@@ -1,10 +1,10 @@
 // What the page benches (bench_warm_up, bench_worker, bench_revisit) share beside
-// tests/browser/lib.mjs (bench_browser and bench_gpu take `ratio` from here too): the median, waiting for the page's "choose an image", classifying a
+// tests/browser/lib.mjs (bench_browser and bench_gpu take `ratio` from here too): the median, waiting for the page to await an image, classifying a
 // sample photo, the report files.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ROOT, state, waitFor } from "../tests/browser/lib.mjs";
+import { ROOT, state, waitFor, awaitingImage } from "../tests/browser/lib.mjs";
 
 /** `a / b` with two decimals for a table, "–" when either is missing. */
 export const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
@@ -15,9 +15,8 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Waits until the page says its network is ready ("… is ready on …: choose an image"). */
-export const waitReady = (page) =>
-  waitFor(page, (s) => /is ready on .*: choose an image/.test(s.status ?? ""), "ready", 900000);
+/** Waits until the variant on screen is loaded and warm and the page waits for an image. */
+export const waitReady = (page) => waitFor(page, awaitingImage, "the variant loaded and warm", 900000);
 
 /** Clicks the sample photo `file` and waits for its result; throws the page's error if it shows
  * one. Returns the page's state with that result (`state.lastResult`) and the page-clock time
@@ -27,7 +26,7 @@ export async function classifySample(page, file) {
   const clicked = await page.evaluate(() => performance.now());
   await page.click(`[data-testid="sample-${file}"]`);
   const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error, "result", 900000);
-  if (s.error) throw new Error(s.error);
+  if (s.error) throw new Error(s.error.message);
   const clickToResultMs = (await page.evaluate(() => performance.now())) - clicked;
   return { state: s, clickToResultMs };
 }

@@ -54,7 +54,7 @@ async function visit(page, url, server) {
   await page.waitForSelector('[data-testid="sample-chelsea.png"]', { timeout: 600000 });
   await page.click('[data-testid="sample-chelsea.png"]');
   const s = await waitFor(page, (s) => s.resultCount > 0 || (s.error && s.load?.state === "failed"), "first prediction", 900000);
-  if (!s.lastResult) throw new Error(`no prediction: ${s.error}`);
+  if (!s.lastResult) throw new Error(`no prediction: ${s.error?.message}`);
   const first = await page.evaluate(() => performance.now());
   await page.waitForTimeout(3000); // the service worker's install finishes its downloads
   return { panelMs: Math.round(panel), firstPredictionMs: Math.round(first), top1: s.lastResult.top5[0].label,

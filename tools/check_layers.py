@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Checks that imports inside src/app run one way (src/app/README.md):
 
-    views, devtools  ->  actions  ->  engine, platform  ->  state
+    views, devtools, worker  ->  actions  ->  transport  ->  engine, platform  ->  state
 
 A file may use its own layer and the layers below it; engine and platform may not use each
-other; views and devtools may not use each other; the engine uses neither leptos nor web_sys /
-js_sys / wasm_bindgen. Prints every violation and exits 1 if there is one.
+other; views, devtools and worker (the worker's composition root) may not use each other, and
+the worker uses no actions; the engine uses neither leptos nor web_sys / js_sys / wasm_bindgen;
+the transport writes no signal (it uses no leptos). Outside one owned-state place per composition
+root there is no `thread_local!` (there is none at all today). Prints every violation and exits 1
+if there is one.
 """
 import re
 import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "src" / "app"
-RANK = {"state": 0, "engine": 1, "platform": 1, "actions": 2, "views": 3, "devtools": 3, "worker": 3}
+RANK = {"state": 0, "engine": 1, "platform": 1, "transport": 2, "actions": 3, "views": 4,
+        "devtools": 4, "worker": 4}
 WEB_CRATES = ("leptos", "web_sys", "js_sys", "wasm_bindgen", "wasm_bindgen_futures")
 
 
@@ -35,8 +39,12 @@ def main() -> int:
             continue
         text = path.read_text()
         for other in used_layers(text, layer):
-            if RANK[other] >= RANK[layer]:
+            if RANK[other] >= RANK[layer] or (layer == "worker" and other == "actions"):
                 problems.append(f"{path.relative_to(APP)}: {layer} uses {other}")
+        if layer == "transport" and re.search(r"\bleptos::", text):
+            problems.append(f"{path.relative_to(APP)}: the transport uses leptos")
+        if "thread_local!" in text:
+            problems.append(f"{path.relative_to(APP)}: a thread_local! (own the state instead)")
         if layer == "engine":
             for crate in WEB_CRATES:
                 if re.search(rf"\b{crate}::", text):

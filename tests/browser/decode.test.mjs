@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { ROOT, state, waitFor, nextResult, cliClassify, assertSameTop5, startSite } from "./lib.mjs";
+import { ROOT, state, waitFor, nextResult, cliClassify, assertSameTop5, startSite, upload as choose,
+  useBackend as use } from "./lib.mjs";
 
 const FIXTURES = path.join(ROOT, "target/fixtures");
 const KINDS = path.join(FIXTURES, "jpeg-kinds");
@@ -36,18 +37,9 @@ async function decodeInPage(bytes, type) {
   }, [Buffer.from(bytes).toString("base64"), type]);
 }
 
-async function upload(name, buffer, mimeType) {
-  const before = (await state(page)).resultCount;
-  await page.setInputFiles("[data-testid=file-input]", { name, mimeType, buffer });
-  // This file's result (a backend switch re-runs the previous image: that result may land first).
-  return waitFor(page, (s) => (s.resultCount > before && s.lastResult?.input.startsWith(name)) ||
-    (s.error && !/^(Decoding|Running|Loading)/.test(s.status ?? "")), `upload ${name}`);
-}
-
-async function useBackend(kind) {
-  if ((await state(page)).backend !== kind) await page.click(`[data-testid=use-${kind}]`);
-  await waitFor(page, (s) => s.backend === kind, `the ${kind} backend`, 60000);
-}
+// This file's result (a backend switch re-runs the previous image: that result may land first).
+const upload = (name, buffer, mimeType) => choose(page, { name, mimeType, buffer });
+const useBackend = (kind) => use(page, kind);
 
 /** Every kind through the page's decoder: which decode exactly, and a line per kind. */
 async function decodeEveryKind(backend) {
@@ -100,7 +92,7 @@ test("the repo's JPEG gives PyTorch's top-5 on WebGPU and on the CPU; JPEG kinds
   for (const kind of ["webgpu", "cpu"]) {
     await useBackend(kind);
     const s = await upload("rocket.jpg", rocket, "image/jpeg");
-    assert.equal(s.error, null, s.error);
+    assert.equal(s.error, null, JSON.stringify(s.error));
     assert.equal(s.lastResult.backend, kind);
     assert.equal(s.lastResult.variant, "lite0");
     // The page runs the f16 web weights: probabilities within 3e-3 of the f32 checkpoint's
@@ -110,7 +102,7 @@ test("the repo's JPEG gives PyTorch's top-5 on WebGPU and on the CPU; JPEG kinds
       `${kind} ${p.label}: ${p.prob} vs PyTorch ${reference.top5[i].prob}`));
     for (const f of files) {
       const r = await upload(f, readFileSync(path.join(KINDS, f)), f.endsWith(".png") ? "image/png" : "image/jpeg");
-      assert.equal(r.error, null, `${f}: ${r.error}`);
+      assert.equal(r.error, null, `${f}: ${JSON.stringify(r.error)}`);
       assertSameTop5(assert, r.lastResult, cliClassify("lite0", path.join(KINDS, f)));
     }
   }
@@ -122,20 +114,20 @@ test("a HEIC photo and a broken SVG get their own messages, a valid SVG is drawn
   const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypheic"), Buffer.from([0, 0, 0, 0]),
     Buffer.from("mif1heic"), Buffer.alloc(64)]);
   let s = await upload("IMG_0042.HEIC", heic, "image/heic");
-  assert.match(s.error ?? "", /HEIC photos .*can't be decoded by this browser: export .* as JPEG/, s.error);
+  assert.match(s.error?.message ?? "", /HEIC photos .*can't be decoded by this browser: export .* as JPEG/, JSON.stringify(s.error));
 
   const svg = `<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200">` +
     `<rect width="300" height="200" fill="#3a6"/><circle cx="150" cy="100" r="70" fill="#fc3"/></svg>`;
   s = await upload("drawing.svg", Buffer.from(svg), "image/svg+xml");
-  assert.equal(s.error, null, s.error);
+  assert.equal(s.error, null, JSON.stringify(s.error));
   assert.match(s.lastResult.input, /^drawing\.svg \(300×200\)/);
 
   s = await upload("broken.svg", Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="10"`), "image/svg+xml");
-  assert.match(s.error ?? "", /this SVG could not be drawn by the browser/, s.error);
+  assert.match(s.error?.message ?? "", /this SVG could not be drawn by the browser/, JSON.stringify(s.error));
 
   const before = (await state(page)).resultCount;
   await page.click('[data-testid="sample-chelsea.png"]');
   s = await waitFor(page, (s) => s.resultCount > before, "chelsea after the bad files", 120000);
-  assert.equal(s.error, null, s.error);
+  assert.equal(s.error, null, JSON.stringify(s.error));
   assert.match(s.lastResult.input, /^chelsea/);
 });

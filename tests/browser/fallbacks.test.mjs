@@ -13,14 +13,14 @@ test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
   const context = await launch({ webgpu: false });
   try {
     const { page, errors, urls } = await open(context, server.url);
-    const s = await waitFor(page, (s) => s.ready, "ready", 180000);
+    const s = await waitFor(page, (s) => s.started, "ready", 180000);
     assert.equal(s.backend, "cpu");
     assert.ok(s.notice && /WebGPU/i.test(s.notice), `notice: ${s.notice}`);
     assert.ok(await page.locator("[data-testid=backend-notice]").isVisible());
     const before = s.resultCount;
     await page.click('[data-testid="sample-coffee.png"]');
     const r = await nextResult(page, before, "cpu result");
-    assert.equal(r.error, null, r.error);
+    assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal(r.lastResult.backend, "cpu");
     const reference = cliClassify("lite0", sample("coffee.png"));
     assertSameTop5(assert, r.lastResult, reference);
@@ -30,7 +30,7 @@ test("no WebGPU: CPU fallback with a notice, same top-5", async () => {
     assert.deepEqual(foreignRequests(urls, server.origin), []);
     // The scalar kernels (?simd=off, the bench's comparison) compute the same.
     const scalar = await open(context, server.url + "?simd=off");
-    const s2 = await waitFor(scalar.page, (s) => s.ready, "ready (?simd=off)", 180000);
+    const s2 = await waitFor(scalar.page, (s) => s.started, "ready (?simd=off)", 180000);
     assert.equal(s2.wasmSimd, false);
     await scalar.page.click('[data-testid="sample-coffee.png"]');
     const r2 = await nextResult(scalar.page, s2.resultCount, "cpu result (?simd=off)");
@@ -47,10 +47,10 @@ test("fake webcam: predictions keep coming, stop stops them", async () => {
   const context = await launch({ webgpu: false, webcam: await fakeWebcamClip() });
   try {
     const { page } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready, "ready", 180000);
+    await waitFor(page, (s) => s.started, "ready", 180000);
     await page.click("[data-testid=webcam-toggle]");
     const s = await waitFor(page, (s) => (s.webcam?.frames ?? 0) >= 3 || s.error, "3 webcam frames");
-    assert.equal(s.error, null, s.error);
+    assert.equal(s.error, null, JSON.stringify(s.error));
     assert.ok(await page.locator("[data-testid=webcam-stats]").isVisible());
     await screenshot(page, "webcam");
     await page.click("[data-testid=webcam-toggle]");
@@ -69,10 +69,10 @@ test("no camera: a clear message, the page still classifies", async () => {
   const context = await launch({ webgpu: false, webcam: "none" });
   try {
     const { page } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready, "ready", 180000);
+    await waitFor(page, (s) => s.started, "ready", 180000);
     await page.click("[data-testid=webcam-toggle]");
     const s = await waitFor(page, (s) => s.error, "camera error", 60000);
-    assert.match(s.error, /camera|webcam/i);
+    assert.match(s.error.message, /camera|webcam/i);
     const before = s.resultCount;
     await page.click('[data-testid="sample-coffee.png"]');
     const r = await waitFor(page, (s) => s.resultCount > before, "result after camera error");

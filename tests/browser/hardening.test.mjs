@@ -7,24 +7,15 @@ import { readFileSync, readdirSync, mkdtempSync, openSync, closeSync, ftruncateS
 import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5, weightsPath } from "./lib.mjs";
+import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5, weightsPath,
+  clickSample, submitted } from "./lib.mjs";
 
 const sample = (f) => path.join(ROOT, "static/samples", f);
-/** site/../src/app/weights.rs: STALL_MS. */
+/** src/app/state/error.rs: AppError::STALL_S. */
 const STALL_S = 15;
 
-/** Waits for the result of what `act` submits, or for its error: a new result, or an error
- * other than the one on screen before (the page clears it when the next image comes). */
-async function submitted(page, act, what) {
-  const before = await state(page);
-  await act();
-  return waitFor(page, (s) => s.resultCount > before.resultCount ||
-    (s.error && s.error !== before.error && !/^(Decoding|Running|Loading)/.test(s.status ?? "")), what);
-}
-
-const clickSample = (page, file) =>
-  submitted(page, () => page.click(`[data-testid="sample-${file}"]`), `result for ${file}`);
-
+/** Chooses `file` and waits for its result, or for an error other than the one on screen
+ * before (the page clears it when the next image comes); a file may name no input. */
 const upload = (page, file) =>
   submitted(page, () => page.setInputFiles("[data-testid=file-input]", file), `upload ${file.name ?? file}`);
 
@@ -33,7 +24,7 @@ test("a weights download that stalls or breaks off: a message in time, Retry res
   const context = await launch({ webgpu: false });
   try {
     const { page, errors } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
     for (const [variant, fault] of [["lite1", "stall"], ["lite2", "drop"]]) {
       const file = weightsPath(variant);
       const body = readFileSync(path.join(ROOT, "dist", file));
@@ -48,7 +39,7 @@ test("a weights download that stalls or breaks off: a message in time, Retry res
       await page.click(`[data-testid=variant-row-${variant}]`);
       const failed = await waitFor(page, (s) => s.load.variant === variant && s.load.state === "failed", `${variant} ${fault}`, (STALL_S + 30) * 1000);
       const seconds = (Date.now() - t0) / 1000;
-      assert.match(failed.load.message, fault === "stall" ? /stalled \(no data for 15 s\)/ : /broke off/);
+      assert.match(failed.load.error.message, fault === "stall" ? /stalled \(no data for 15 s\)/ : /broke off/);
       if (fault === "stall") assert.ok(seconds < STALL_S + 15, `stall reported after ${seconds} s`);
       const retry = page.locator("[data-testid=retry]");
       assert.ok(await retry.isVisible(), "a Retry button beside the message");
@@ -56,8 +47,8 @@ test("a weights download that stalls or breaks off: a message in time, Retry res
       server.clear();
       const sentBefore = server.sent.length;
       await retry.click();
-      const ok = await waitFor(page, (s) => s.load.variant === variant && ["ready", "failed"].includes(s.load.state), `${variant} retried`, 120000);
-      assert.equal(ok.load.state, "ready", JSON.stringify(ok.load));
+      const ok = await waitFor(page, (s) => s.load.variant === variant && ["loaded", "failed"].includes(s.load.state), `${variant} retried`, 120000);
+      assert.equal(ok.load.state, "loaded", JSON.stringify(ok.load));
       const resumed = server.sent.slice(sentBefore).filter((s) => s.path.endsWith(".safetensors"));
       assert.equal(resumed.length, 1, JSON.stringify(resumed));
       assert.equal(resumed[0].status, 206, "resumed with a range request");
@@ -122,7 +113,7 @@ test("memory bombs are refused before decoding: a 23000² PNG, a JPEG claiming 6
   const dir = mkdtempSync(path.join(tmpdir(), "effnet-bombs-"));
   try {
     const { page, errors } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
     await clickSample(page, "coffee.png");
     const wasmBefore = (await state(page)).memory.wasm_bytes;
     const peakBefore = rendererPeak();
@@ -130,19 +121,19 @@ test("memory bombs are refused before decoding: a 23000² PNG, a JPEG claiming 6
     const png = bombPng(23000, 23000);
     assert.ok(png.length < 1e6, `${png.length} bytes`);
     const a = await upload(page, { name: "bomb.png", mimeType: "image/png", buffer: png });
-    assert.match(a.error, /23000×23000 is 529 MP; the limit is 64 MP/);
+    assert.match(a.error.message, /23000×23000 is 529 MP; the limit is 64 MP/);
 
     const jpeg = Buffer.concat([Buffer.from([0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0xFD, 0xE8, 0xFD, 0xE8, 3]),
       Buffer.alloc(9), Buffer.from([0xFF, 0xDA, 0, 2]), Buffer.alloc(1000, 0x55), Buffer.from([0xFF, 0xD9])]);
     const b = await upload(page, { name: "claims-65000.jpg", mimeType: "image/jpeg", buffer: jpeg });
-    assert.match(b.error, /65000×65000 is 4225 MP; the limit is 64 MP/);
+    assert.match(b.error.message, /65000×65000 is 4225 MP; the limit is 64 MP/);
 
     const big = path.join(dir, "one-gigabyte.jpg"); // sparse: nothing written
     const fd = openSync(big, "w");
     ftruncateSync(fd, 1 << 30);
     closeSync(fd);
     const c = await upload(page, big);
-    assert.match(c.error, /the file is 1\.07 GB; the limit is 100 MB/);
+    assert.match(c.error.message, /the file is 1\.07 GB; the limit is 100 MB/);
 
     const s = await state(page);
     // Only the first 256 KiB of a file are read before it is judged.
@@ -168,7 +159,7 @@ test("many files dropped at once: the page says which one it uses", async () => 
   const context = await launch({ webgpu: false });
   try {
     const { page } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
     const before = (await state(page)).resultCount;
     const b64 = readFileSync(sample("chelsea.png")).toString("base64");
     await page.evaluate((b64) => {
@@ -193,9 +184,9 @@ test("10 variant switches in 2 s on WebGPU: only the last variant's result, in n
   const context = await launch({ webgpu: true });
   try {
     const { page, errors } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready && s.load.state === "ready" && s.backend === "webgpu", "lite0 ready on WebGPU", 300000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded" && s.backend === "webgpu", "lite0 ready on WebGPU", 300000);
     await page.click("[data-testid=variant-row-lite1]");
-    await waitFor(page, (s) => s.load.variant === "lite1" && s.load.state === "ready", "lite1 ready", 300000);
+    await waitFor(page, (s) => s.load.variant === "lite1" && s.load.state === "loaded", "lite1 ready", 300000);
     const single = await clickSample(page, "chelsea.png");
     assert.equal(single.lastResult.variant, "lite1");
     await page.click("[data-testid=variant-row-lite0]");

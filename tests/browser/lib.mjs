@@ -125,7 +125,7 @@ export async function startSite(options = { webgpu: true }) {
   const server = await serve();
   const context = await launch(options);
   const opened = await open(context, server.url);
-  await waitFor(opened.page, (s) => s.ready, "page ready", 180000);
+  await waitFor(opened.page, (s) => s.started, "page started", 180000);
   return { server, context, ...opened, close: async () => { await context.close(); await server.close(); } };
 }
 
@@ -149,9 +149,46 @@ export async function waitFor(page, pred, what, timeout = 600000) {
   throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)?.slice(0, 2000)}`);
 }
 
-/** Waits for the next result (resultCount grows) or an error; returns the state. */
+/** Whether the page has work under way that a test must wait out (its typed phase). */
+export const busy = (s) => ["starting", "decoding", "loading", "warmingUp", "running"].includes(s.phase);
+
+/** Whether the variant on screen is loaded and the page waits for an image (its warm-up done). */
+export const awaitingImage = (s) => s.started && s.activity.kind === "awaitingImage";
+
+const sameError = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Waits for the next result (resultCount grows past `before`) or an error once nothing runs;
+ * returns the state. */
 export async function nextResult(page, before, what) {
-  return waitFor(page, (s) => s.resultCount > before || (s.error && !/^(Decoding|Running|Loading)/.test(s.status ?? "")), what);
+  return waitFor(page, (s) => s.resultCount > before || (s.error && !busy(s)), what);
+}
+
+/** Does `act` and waits for what it submitted: a new result (for the input named `input`, when
+ * given: a re-run of the previous image may land first), or an error other than the one shown
+ * before, once nothing runs. Returns the state. */
+export async function submitted(page, act, what, { input } = {}) {
+  const before = await state(page);
+  await act();
+  return waitFor(page, (s) => (s.resultCount > before.resultCount && (!input || s.lastResult?.input.startsWith(input))) ||
+    (s.error && !sameError(s.error, before.error) && !busy(s)), what);
+}
+
+/** Clicks the sample photo `file` and waits for its result or an error (see `submitted`). */
+export const clickSample = (page, file) =>
+  submitted(page, () => page.click(`[data-testid="sample-${file}"]`), `result for ${file}`, { input: file });
+
+/** Chooses `file` (a path, or `{ name, mimeType, buffer }`) in the file picker and waits for its
+ * result or an error (see `submitted`). */
+export const upload = (page, file) =>
+  submitted(page, () => page.setInputFiles("[data-testid=file-input]", file), `upload ${file.name ?? file}`,
+    { input: file.name ?? path.basename(file) });
+
+/** Switches to the backend `kind` ("webgpu", "cpu") if needed, and waits until the variant on
+ * screen is loaded there and nothing runs. */
+export async function useBackend(page, kind) {
+  if ((await state(page)).backend !== kind) await page.click(`[data-testid=use-${kind}]`);
+  return waitFor(page, (s) => s.backend === kind && s.load.state === "loaded" && !busy(s),
+    `the variant loaded on ${kind}`, 300000);
 }
 
 /** `effnet classify --json` on one image (reference numbers for the page). */

@@ -9,15 +9,10 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT, DIST, PREFIX, workerPath, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
-  foreignRequests } from "./lib.mjs";
+  foreignRequests, clickSample } from "./lib.mjs";
 
 const sample = (f) => path.join(ROOT, "static/samples", f);
 
-async function clickSample(page, file) {
-  const before = (await state(page)).resultCount;
-  await page.click(`[data-testid="sample-${file}"]`);
-  return nextResult(page, before, `result for ${file}`);
-}
 
 /** Waits until the service worker controls the page and the page says it is available offline. */
 async function offlineReady(page) {
@@ -42,7 +37,7 @@ test("the site under a sub-path: precompressed, its headers, no 404, Lite0 class
     const responses = [];
     const { page, errors, urls } = await open(context, server.url, { newTab: true });
     page.on("response", (r) => responses.push(r));
-    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
 
     // The gallery shows thumbnails; a full photo is fetched only when chosen.
     const photos = () => server.requests.filter((p) => /^\/static\/samples\/[^/]+\.(png|jpg)$/.test(p));
@@ -125,7 +120,7 @@ test("offline after the first visit: the page and a stored variant work, a new v
   const context = await launch({ webgpu: false });
   try {
     const { page, errors } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
     await offlineReady(page);
     const online = await clickSample(page, "chelsea.png");
     assertSameTop5(assert, online.lastResult, cliClassify("lite0", sample("chelsea.png")));
@@ -137,16 +132,16 @@ test("offline after the first visit: the page and a stored variant work, a new v
     await context.setOffline(true);
     await server.close();
     await page.reload();
-    const s = await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready offline", 180000);
+    const s = await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready offline", 180000);
     assert.equal(s.load.fromCache, true);
     const r = await clickSample(page, "chelsea.png");
-    assert.equal(r.error, null, r.error);
+    assert.equal(r.error, null, JSON.stringify(r.error));
     assertSameTop5(assert, r.lastResult, cliClassify("lite0", sample("chelsea.png")));
 
     await page.click("[data-testid=variant-row-lite1]");
-    const f = await waitFor(page, (s) => s.load.variant === "lite1" && ["failed", "ready"].includes(s.load.state), "lite1 offline", 60000);
+    const f = await waitFor(page, (s) => s.load.variant === "lite1" && ["failed", "loaded"].includes(s.load.state), "lite1 offline", 60000);
     assert.equal(f.load.state, "failed");
-    assert.match(f.load.message, /not stored in this browser and the network is unreachable/);
+    assert.match(f.load.error.message, /not stored in this browser and the network is unreachable/);
     assert.deepEqual(errors.filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(e)), []);
   } finally {
     await context.setOffline(false).catch(() => {});
@@ -187,14 +182,14 @@ test("a new build replaces the old one on the next online visit (no stale wasm, 
   const context = await launch({ webgpu: false });
   try {
     const { page, errors } = await open(context, server.url);
-    await waitFor(page, (s) => s.ready, "page ready", 180000);
+    await waitFor(page, (s) => s.started, "page ready", 180000);
     await offlineReady(page);
     assert.ok((await cacheNames(page)).includes(`effnet-site-${next.oldBuild}`));
 
     server.setDir(next.dir);
     const asked = server.requests.length;
     await page.reload();
-    await waitFor(page, (s) => s.ready, "new build ready", 180000);
+    await waitFor(page, (s) => s.started, "new build ready", 180000);
     assert.equal(await page.evaluate(() => document.querySelector('meta[name="effnet-build"]').content), next.build);
     assert.ok(server.requests.slice(asked).includes(`/${next.newWasm}`), "the new wasm was downloaded");
     await page.waitForFunction((b) => caches.keys().then((k) => k.includes(`effnet-site-${b}`) &&
@@ -233,7 +228,7 @@ test("storage that refuses the weights (QuotaExceededError): a message, and the 
     server.override(worker, (req, res) =>
       res.writeHead(200, { "content-type": "text/javascript" }).end(`(${refuse})();\n${script}`));
     const { page, errors } = await open(context, server.url);
-    const s0 = await waitFor(page, (s) => s.ready && s.load.state === "ready", "lite0 ready", 180000);
+    const s0 = await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
     assert.equal(s0.load.fromCache, false);
     const notice = page.locator("[data-testid=storage-notice]");
     assert.match(await notice.innerText(), /Lite0's weights could not be stored in this browser \(QuotaExceededError.*storage is full or refused.*keeps working from the network/);

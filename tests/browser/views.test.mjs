@@ -4,7 +4,7 @@
 // the shared config (screenshots of every view: a11y.test.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { state, waitFor, nextResult, cliDescribe, startSite } from "./lib.mjs";
+import { state, waitFor, nextResult, cliDescribe, startSite, busy } from "./lib.mjs";
 
 let site, page, errors;
 
@@ -36,7 +36,7 @@ test("the activation map of the top class peaks on the cat, wherever the cat is 
   const toCrop = (v) => (v - 40) * 0.4;
   for (const [x, y] of [[330, 420], [20, 30]]) {
     const s = await dropCatAt(x, y);
-    assert.equal(s.error, null, s.error);
+    assert.equal(s.error, null, JSON.stringify(s.error));
     assert.equal(s.lastResult.backend, "webgpu");
     assert.match(s.lastResult.top5[0].label, /cat|tabby|lynx/, JSON.stringify(s.lastResult.top5));
     const [px, py] = s.lastResult.cam_peak;
@@ -63,7 +63,7 @@ test("the activation map of the top class peaks on the cat, wherever the cat is 
 
 test("the CPU backend yields to the page between blocks", async () => {
   await page.click("[data-testid=use-cpu]");
-  await waitFor(page, (s) => s.backend === "cpu" && !/Running|Loading/.test(s.status), "the CPU backend", 120000);
+  await waitFor(page, (s) => s.backend === "cpu" && !busy(s), "the CPU backend", 120000);
   // Count timer callbacks while a forward pass runs: a pass that never yields lets none run.
   await page.evaluate(() => { window.__ticks = 0; window.__timer = setInterval(() => window.__ticks++, 5); });
   const before = (await state(page)).resultCount;
@@ -154,7 +154,10 @@ test("φ explorer follows d = 1.2^φ, w = 1.1^φ, r = 1.15^φ·224 and shows the
   await page.locator("[data-testid=width]").fill("0.5");
   await page.locator("[data-testid=resolution]").fill("128");
   await page.click("[data-testid=explorer-run]");
-  await page.waitForFunction(() => /second \d+ ms/.test(document.querySelector("[data-testid=explorer-timing]").textContent), null, { timeout: 120000 });
+  await page.waitForFunction(() => ["done", "failed"].includes(document.querySelector("[data-testid=explorer-timing]").dataset.state),
+    null, { timeout: 120000 });
+  assert.equal(await page.locator("[data-testid=explorer-timing]").getAttribute("data-state"), "done");
+  assert.match(await page.locator("[data-testid=explorer-timing]").innerText(), /second \d+ ms/);
   assert.match(await page.locator("[data-testid=explorer-timing]").innerText(), /Random initialisation/);
 });
 

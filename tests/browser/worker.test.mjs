@@ -19,7 +19,8 @@ import { loadavg } from "node:os";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ROOT, DIST, state, waitFor, nextResult, startSite, open, launch, cliClassify, assertSameTop5,
-  fakeWebcamClip, traceMainThread, weightsPath } from "./lib.mjs";
+  fakeWebcamClip, traceMainThread, weightsPath, awaitingImage, clickSample as click,
+  useBackend as use } from "./lib.mjs";
 
 let site, page, errors;
 const LONG_MS = 50;
@@ -27,24 +28,17 @@ const LONG_MS = 50;
 before(async () => {
   site = await startSite({ webgpu: true, webcam: await fakeWebcamClip() });
   ({ page, errors } = site);
-  await waitFor(page, (s) => s.runsIn === "worker" && s.load.state === "ready", "Lite0 ready in the worker", 300000);
+  await waitFor(page, (s) => s.runsIn.where === "worker" && s.load.state === "loaded", "Lite0 ready in the worker", 300000);
 });
 after(() => site?.close());
 
 const sample = (file) => path.join(ROOT, "static/samples", file);
 
-async function useBackend(kind) {
-  if ((await state(page)).backend !== kind) await page.click(`[data-testid=use-${kind}]`);
-  await waitFor(page, (s) => s.backend === kind && s.load.state === "ready" && !/Running|Loading/.test(s.status),
-    `Lite0 ready on ${kind}`, 300000);
-}
+const useBackend = (kind) => use(page, kind);
 
 async function clickSample(file) {
-  const before = (await state(page)).resultCount;
-  await page.click(`[data-testid="sample-${file}"]`);
-  const s = await waitFor(page, (s) => (s.resultCount > before && s.lastResult.input.startsWith(file)) || s.error,
-    `result for ${file}`);
-  assert.equal(s.error, null, s.error);
+  const s = await click(page, file);
+  assert.equal(s.error, null, JSON.stringify(s.error));
   return s;
 }
 
@@ -67,7 +61,7 @@ const over = (tasks) => tasks.filter((t) => t.ms > LONG_MS);
 
 test("the networks run in the worker and give the CLI's top-5 on WebGPU and on the CPU", async () => {
   const s0 = await state(page);
-  assert.equal(s0.runsIn, "worker");
+  assert.equal(s0.runsIn.where, "worker");
   assert.equal(await page.locator("[data-testid=runs-in]").getAttribute("data-runs-in"), "worker");
   const reference = cliClassify("lite0", sample("coffee.png"));
   for (const kind of ["webgpu", "cpu"]) {
@@ -165,7 +159,8 @@ test("switching variant while the worker runs shows only the new variant's resul
   });
   const before = (await state(page)).resultCount;
   await page.click('[data-testid="sample-astronaut.png"]');
-  await page.waitForFunction(() => /^Running EfficientNet-Lite2/.test(window.__effnet?.status ?? ""), null, { polling: 5, timeout: 60000 });
+  await page.waitForFunction(() => window.__effnet?.phase === "running" && window.__effnet.activity.variant === "lite2",
+    null, { polling: 5, timeout: 60000 });
   await page.click("[data-testid=variant-chip-lite1]");
   const s = await waitFor(page, (s) => s.lastResult?.variant === "lite1" && s.resultCount > before, "Lite1's result", 300000);
   await page.waitForTimeout(2000);
@@ -182,11 +177,11 @@ test("a worker that crashes is reported and restarted, and the image is classifi
   await useBackend("webgpu");
   const s0 = await clickSample("chelsea.png");
   assert.equal(await page.evaluate(() => window.__effnetCrashWorker()), true);
-  const crashed = await waitFor(page, (s) => /worker stopped/.test(s.error ?? ""), "the crash's message", 60000);
-  assert.match(crashed.error, /restarted/);
-  assert.doesNotMatch(crashed.error, /f16/, "no network computed in f16, so f16 is not blamed");
+  const crashed = await waitFor(page, (s) => s.error?.kind === "workerRestarted", "the crash's message", 60000);
+  assert.match(crashed.error.message, /restarted/);
+  assert.doesNotMatch(crashed.error.message, /f16/, "no network computed in f16, so f16 is not blamed");
   assert.ok(await page.getByText(/The engine's worker stopped/).first().isVisible());
-  const s = await waitFor(page, (s) => s.resultCount > s0.resultCount && s.runsIn === "worker", "a result from the new worker", 300000);
+  const s = await waitFor(page, (s) => s.resultCount > s0.resultCount && s.runsIn.where === "worker", "a result from the new worker", 300000);
   assert.equal(s.lastResult.backend, "webgpu", "the visitor's backend is kept");
   assert.equal(s.lastResult.input, s0.lastResult.input);
   assert.deepEqual(s.lastResult.top5.map((p) => p.index), s0.lastResult.top5.map((p) => p.index));
@@ -203,13 +198,14 @@ test("a worker that crashes is reported and restarted, and the image is classifi
 test("?worker=off runs the networks on the page's thread, says so, and gives the same top-5", async () => {
   const { page: own, errors: ownErrors } = await open(site.context, `${site.server.url}?worker=off&backend=cpu`, { newTab: true });
   try {
-    const s0 = await waitFor(own, (s) => s.ready && s.load.state === "ready", "Lite0 ready on the page's thread", 300000);
-    assert.match(s0.runsIn, /^page: the address asks for it/);
+    const s0 = await waitFor(own, (s) => s.started && s.load.state === "loaded", "Lite0 ready on the page's thread", 300000);
+    assert.equal(s0.runsIn.where, "page");
+    assert.match(s0.runsIn.why, /^the address asks for it/);
     assert.equal(await own.locator("[data-testid=runs-in]").getAttribute("data-runs-in"), "page");
     const before = s0.resultCount;
     await own.click('[data-testid="sample-coffee.png"]');
     const s = await waitFor(own, (s) => (s.resultCount > before && s.lastResult.input.startsWith("coffee.png")) || s.error, "coffee on the page's thread");
-    assert.equal(s.error, null, s.error);
+    assert.equal(s.error, null, JSON.stringify(s.error));
     assert.equal(s.lastResult.in_worker, false);
     assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("coffee.png")));
     assert.match(await own.locator("[data-testid=latency]").textContent(), /main thread busy/);
@@ -237,14 +233,14 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
   // on the CPU backend, which computes f16 when asked.
   const { page: own, errors: ownErrors } = await open(site.context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
   try {
-    const s0 = await waitFor(own, (s) => s.runsIn === "worker" && s.load.state === "ready", "Lite0 ready in f16", 300000);
+    const s0 = await waitFor(own, (s) => s.runsIn.where === "worker" && s.load.state === "loaded", "Lite0 ready in f16", 300000);
     const panel = own.locator("[data-testid=precision]");
     assert.equal(await panel.getAttribute("data-precision"), "f16");
     assert.match(await panel.textContent(), /f16=on/);
     const reference = cliClassify("lite0", sample("coffee.png"));
     await own.click('[data-testid="sample-coffee.png"]');
     const s = await waitFor(own, (s) => (s.resultCount > s0.resultCount && s.lastResult.input.startsWith("coffee.png")) || s.error, "coffee in f16");
-    assert.equal(s.error, null, s.error);
+    assert.equal(s.error, null, JSON.stringify(s.error));
     assert.equal(s.lastResult.precision, "f16");
     assert.equal(s.lastResult.in_worker, true);
     assert.equal(await own.locator("[data-testid=result-precision]").getAttribute("data-precision"), "f16");
@@ -254,9 +250,9 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
 
     // The worker stops while holding an f16 network: the new one computes in f32, and says so.
     assert.equal(await own.evaluate(() => window.__effnetCrashWorker()), true);
-    const crashed = await waitFor(own, (s) => /worker stopped/.test(s.error ?? ""), "the crash's message", 60000);
-    assert.match(crashed.error, /computing in f32, not f16/);
-    const again = await waitFor(own, (s) => s.resultCount > crashed.resultCount && s.runsIn === "worker" &&
+    const crashed = await waitFor(own, (s) => s.error?.kind === "workerRestarted", "the crash's message", 60000);
+    assert.match(crashed.error.message, /computing in f32, not f16/);
+    const again = await waitFor(own, (s) => s.resultCount > crashed.resultCount && s.runsIn.where === "worker" &&
       s.lastResult?.precision === "f32", "coffee again, in f32", 300000);
     assert.equal(again.lastResult.input, s.lastResult.input);
     assertSameTop5(assert, again.lastResult, reference);
@@ -268,13 +264,13 @@ test("?f16=on computes in f16 within the f16 tolerance; after a crash the new wo
     assert.match(await own.evaluate(() => localStorage.getItem("effnet.f16-failed")), /^\d{4}-.*Z: /);
     const later = await open(site.context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
     try {
-      const l0 = await waitFor(later.page, (s) => s.runsIn === "worker" && s.load.state === "ready", "Lite0 ready on a later visit", 300000);
+      const l0 = await waitFor(later.page, (s) => s.runsIn.where === "worker" && s.load.state === "loaded", "Lite0 ready on a later visit", 300000);
       const laterPanel = later.page.locator("[data-testid=precision]");
       assert.equal(await laterPanel.getAttribute("data-precision"), "f32");
       assert.match(await laterPanel.textContent(), /in this browser/);
       await later.page.click('[data-testid="sample-coffee.png"]');
       const r = await waitFor(later.page, (s) => s.resultCount > l0.resultCount || s.error, "coffee on a later visit");
-      assert.equal(r.error, null, r.error);
+      assert.equal(r.error, null, JSON.stringify(r.error));
       assert.equal(r.lastResult.precision, "f32");
       assertSameTop5(assert, r.lastResult, reference);
       assert.deepEqual(later.errors, []);
@@ -354,9 +350,9 @@ test("scores that are not finite numbers in f16 give a message, then f32: at the
       // In the worker, with the warm-up (the default): the blank picture's pass fails in f16.
       const { page: p, errors: pErrors } = await open(context, `${site.server.url}?f16=on&backend=cpu`, { newTab: true });
       try {
-        const failed = await waitFor(p, (s) => s.error, "the warm-up's f16 failure (worker)", 300000);
-        assert.match(failed.error, /^The network computed scores that are not finite numbers .*computing in f16\)\. Networks now compute in f32 in this browser\.$/);
-        await waitFor(p, (s) => s.runsIn === "worker" && s.load.state === "ready" && /choose an image/.test(s.status),
+        const failed = await waitFor(p, (s) => s.error?.kind === "f16Failed", "the warm-up's f16 failure (worker)", 300000);
+        assert.match(failed.error.message, /^The network computed scores that are not finite numbers .*computing in f16\)\. Networks now compute in f32 in this browser\.$/);
+        await waitFor(p, (s) => s.runsIn.where === "worker" && s.load.state === "loaded" && awaitingImage(s),
           "Lite0 ready again, in f32, in a new worker", 300000);
         const before = (await state(p)).resultCount;
         await p.click('[data-testid="sample-coffee.png"]');
@@ -371,12 +367,12 @@ test("scores that are not finite numbers in f16 give a message, then f32: at the
       const url = `${site.server.url}?f16=on&backend=cpu&worker=off&warmup=off`;
       const { page: p, errors: pErrors } = await open(context, url, { newTab: true });
       try {
-        const s0 = await waitFor(p, (s) => s.ready && s.load.state === "ready", "crafted Lite0 ready (page)", 300000);
-        assert.match(s0.runsIn, /^page/);
+        const s0 = await waitFor(p, (s) => s.started && s.load.state === "loaded", "crafted Lite0 ready (page)", 300000);
+        assert.equal(s0.runsIn.where, "page");
         assert.equal(await p.locator("[data-testid=precision]").getAttribute("data-precision"), "f16");
         await p.click('[data-testid="sample-coffee.png"]');
-        const failed = await waitFor(p, (s) => s.error, "the image's f16 failure (page)");
-        assert.match(failed.error, /computing in f16\)\. Networks now compute in f32 in this browser, and the image runs again\.$/);
+        const failed = await waitFor(p, (s) => s.error?.kind === "f16Failed", "the image's f16 failure (page)");
+        assert.match(failed.error.message, /computing in f16\)\. Networks now compute in f32 in this browser, and the image runs again\.$/);
         assert.equal(failed.resultCount, s0.resultCount, "no result from the f16 run");
         await f32Result(p, "page", s0.resultCount);
         assert.deepEqual(pErrors, []);

@@ -9,37 +9,38 @@ use std::sync::Arc;
 use effnet::session::Interest;
 use leptos::prelude::*;
 
-use super::engine;
+use super::App;
 use super::load::ensure_model;
 use super::precision;
 use crate::app::engine::Pixels;
 use crate::app::platform::js;
-use crate::app::state::AppState;
+use crate::app::state::activity::Activity;
+use crate::app::state::error::AppError;
 use crate::app::state::measurements;
 use crate::app::state::results::{InputKind, RunResult, cam_peak};
 
 /// Classifies `image` (a photo's RGB, or a webcam frame) with the variant and backend on screen. Returns `None` (and shows
 /// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
 pub async fn classify(
-    state: AppState,
+    app: App,
     image: impl Into<Pixels>,
     input: String,
     kind_of_input: InputKind,
 ) -> Option<RunResult> {
-    let engine = engine();
+    let state = app.state;
+    let engine = app.engine();
     let ticket = engine.session.ticket();
     let variant = state.variant.get_untracked();
     let kind = state.backend.with_untracked(|b| b.active)?;
     let stale = || !engine.session.is_current(ticket);
 
     if kind_of_input == InputKind::Image {
-        state.status.set(format!("Loading {variant}…"));
+        state.activity.set(Activity::Loading { variant });
     }
-    let Ok(loaded) = ensure_model(state, variant, kind, Interest::Request(ticket), None).await
-    else {
+    let Ok(loaded) = ensure_model(app, variant, kind, Interest::Request(ticket), None).await else {
         // ensure_model has shown the message.
         if !stale() {
-            state.status.set(format!("{variant} could not be loaded"));
+            state.activity.set(Activity::LoadFailed { variant });
         }
         return None;
     };
@@ -47,9 +48,10 @@ pub async fn classify(
         return None;
     }
     if kind_of_input == InputKind::Image {
-        state
-            .status
-            .set(format!("Running {variant} on {}…", kind.label()));
+        state.activity.set(Activity::Running {
+            variant,
+            backend: kind,
+        });
         // Let the status paint before the synchronous preprocessing.
         js::sleep(0).await;
     }
@@ -58,17 +60,15 @@ pub async fn classify(
         .run(&loaded, image, kind, with_cams, Some(ticket))
         .await
     {
-        Ok(Some(out)) => out,
-        Ok(None) => return None,
+        Ok(out) => out,
+        Err(AppError::Cancelled) => return None,
         Err(e) if !stale() && precision::is_f16_failure(&loaded, &e) => {
-            precision::f16_failed(state, e);
+            precision::f16_failed(app, e);
             return None;
         }
         Err(e) => {
             if !stale() {
-                state
-                    .error
-                    .set(Some(format!("{variant} on {}: {e}", kind.label())));
+                state.error.set(Some(e.running(variant, kind)));
             }
             return None;
         }
@@ -115,11 +115,11 @@ pub async fn classify(
     state.result.set(Some(result.clone()));
     state.result_count.update(|n| *n += 1);
     if kind_of_input == InputKind::Image {
-        state.status.set(format!(
-            "{variant} on {}: done in {:.0} ms",
-            kind.label(),
-            result.latency_ms
-        ));
+        state.activity.set(Activity::Done {
+            variant,
+            backend: kind,
+            ms: result.latency_ms,
+        });
     }
     Some(result)
 }

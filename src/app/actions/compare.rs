@@ -6,15 +6,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use effnet::Variant;
-use effnet::session::{Interest, LoadError};
+use effnet::session::Interest;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::engine;
+use super::App;
 use super::load::ensure_model;
 use crate::app::platform::js;
 use crate::app::state::AppState;
 use crate::app::state::compare::Card;
+use crate::app::state::error::AppError;
 use crate::app::state::load::{LoadState, ManifestState};
 use crate::app::state::measurements;
 use crate::app::state::results::cam_peak;
@@ -39,7 +40,8 @@ pub fn chosen(state: AppState) -> BTreeSet<Variant> {
     }
 }
 
-pub fn toggle(state: AppState, variant: Variant) {
+pub fn toggle(app: App, variant: Variant) {
+    let state = app.state;
     let mut set = chosen(state);
     if !set.remove(&variant) {
         set.insert(variant);
@@ -48,12 +50,11 @@ pub fn toggle(state: AppState, variant: Variant) {
 }
 
 /// Runs the current image through the ticked variants, one after another.
-pub fn run(state: AppState) {
-    let engine = engine();
+pub fn run(app: App) {
+    let state = app.state;
+    let engine = app.engine();
     let Some((image, name)) = engine.session.image() else {
-        state.error.set(Some(
-            "Choose an image first (a sample, a file, a drop or a paste), then compare.".into(),
-        ));
+        state.error.set(Some(AppError::NeedImage));
         return;
     };
     let Some(kind) = state.backend.with_untracked(|b| b.active) else {
@@ -61,9 +62,7 @@ pub fn run(state: AppState) {
     };
     let variants: Vec<Variant> = chosen(state).into_iter().collect();
     if variants.is_empty() {
-        state
-            .error
-            .set(Some("Tick at least one variant to compare.".into()));
+        state.error.set(Some(AppError::NeedVariant));
         return;
     }
     let ticket = engine.session.supersede();
@@ -122,7 +121,7 @@ pub fn run(state: AppState) {
                 cams: None,
             };
             match ensure_model(
-                state,
+                app,
                 variant,
                 kind,
                 Interest::Request(ticket),
@@ -130,8 +129,8 @@ pub fn run(state: AppState) {
             )
             .await
             {
-                Err(LoadError::Superseded) => return stopped(),
-                Err(LoadError::Failed(e)) => card.error = Some(e),
+                Err(AppError::Cancelled) => return stopped(),
+                Err(e) => card.error = Some(e),
                 Ok(loaded) => {
                     card.pretrained = loaded.weights.is_some();
                     set_progress(format!("running {variant} on {}…", kind.label()));
@@ -149,12 +148,12 @@ pub fn run(state: AppState) {
                             .run(&loaded, &image, kind, with_cams, Some(ticket))
                             .await
                         {
-                            Ok(None) => return stopped(),
+                            Err(AppError::Cancelled) => return stopped(),
                             Err(e) => {
                                 card.error = Some(e);
                                 break;
                             }
-                            Ok(Some(out)) => {
+                            Ok(out) => {
                                 let timings = loaded.record(out.latency_ms);
                                 state
                                     .measured

@@ -6,27 +6,28 @@ use std::rc::Rc;
 
 use effnet::EfficientNetConfig;
 
-use effnet::session::{Interest, LoadError};
+use effnet::session::Interest;
 use effnet::weights::Source;
 
-use super::engine;
-use super::load::build;
+use super::App;
 use crate::app::engine::protocol::LoadWhat;
 use crate::app::engine::synthetic;
 use crate::app::platform::js;
-use crate::app::state::AppState;
+use crate::app::state::backend::BackendKind;
+use crate::app::state::error::AppError;
 use leptos::prelude::*;
 
-/// Cold and warm latency of `config` on the active backend, and that backend's id.
+/// Cold and warm latency of `config` on the active backend, and that backend.
 pub async fn time_custom(
-    state: AppState,
+    app: App,
     config: EfficientNetConfig,
-) -> Result<(f64, f64, &'static str), String> {
-    let engine = engine();
-    let kind = state
+) -> Result<(f64, f64, BackendKind), AppError> {
+    let engine = app.engine();
+    let kind = app
+        .state
         .backend
         .with_untracked(|b| b.active)
-        .ok_or("no backend has started yet")?;
+        .ok_or(AppError::NoBackend)?;
     js::sleep(0).await;
     let resolution = config.resolution;
     let what = LoadWhat::Random {
@@ -34,12 +35,9 @@ pub async fn time_custom(
         config,
     };
     let always = engine.session.wanted_by(Interest::Always);
-    let (loaded, _) = build(&engine, what, kind, None, Rc::new(|_| {}), always)
-        .await
-        .map_err(|e| match e {
-            LoadError::Failed(why) => why,
-            LoadError::Superseded => "superseded".into(),
-        })?;
+    let (loaded, _) = engine
+        .build(what, kind, None, Rc::new(|_| {}), always)
+        .await?;
     let image = engine
         .session
         .image()
@@ -47,11 +45,8 @@ pub async fn time_custom(
         .unwrap_or_else(|| Rc::new(synthetic::gradient(resolution)));
     let mut times = Vec::new();
     for _ in 0..2 {
-        let out = engine
-            .run(&loaded, &image, kind, false, None)
-            .await?
-            .ok_or("the run was cancelled")?;
+        let out = engine.run(&loaded, &image, kind, false, None).await?;
         times.push(out.latency_ms);
     }
-    Ok((times[0], times[1], kind.id()))
+    Ok((times[0], times[1], kind))
 }

@@ -7,11 +7,13 @@ use leptos::task::spawn_local;
 
 use crate::app::platform::{storage, weights};
 use crate::app::state::AppState;
+use crate::app::state::load::StoreRefusal;
+use crate::app::state::offline::{ServiceWorker, StorageNotice};
 
 /// Follows the service worker's state (site/boot.js).
 pub fn install(state: AppState) {
     let read = move || {
-        let now = storage::service_worker_state();
+        let now = ServiceWorker::parse(&storage::service_worker_state());
         state.offline.update(|o| o.service_worker = now);
     };
     read();
@@ -44,13 +46,12 @@ pub fn stored(state: AppState, variant: Variant) {
     }
 }
 
-/// Storing `variant`'s weights failed (`why`: the browser's error, e.g. QuotaExceededError).
-pub fn not_stored(state: AppState, variant: Variant, why: &str) {
-    let quota = why.contains("Quota");
+/// Storing `variant`'s weights failed (`refusal`: why the browser did not).
+pub fn not_stored(state: AppState, variant: Variant, refusal: &StoreRefusal) {
     state.offline.update(|o| {
-        o.notice = Some(format!(
-            "{variant}'s weights could not be stored in this browser ({why}){}. The page keeps working from the network and will download them again next time.",
-            if quota { ": its storage is full or refused" } else { "" }
-        ))
+        o.notice = Some(StorageNotice {
+            variant,
+            refusal: refusal.clone(),
+        })
     });
 }

@@ -4,16 +4,17 @@
 
 use leptos::prelude::*;
 
-use super::{engine, refresh, worker};
-use crate::app::engine::{Loaded, is_not_finite};
+use super::{App, refresh, worker};
+use crate::app::engine::Loaded;
 use crate::app::platform::{js, storage};
 use crate::app::state::AppState;
 use crate::app::state::backend::Precision;
+use crate::app::state::error::AppError;
 
 /// Whether `error`, from a run of `loaded`, is f16 failing: scores that are not finite numbers
 /// from a network computing in f16.
-pub fn is_f16_failure(loaded: &Loaded, error: &str) -> bool {
-    loaded.precision == Precision::F16 && is_not_finite(error)
+pub fn is_f16_failure(loaded: &Loaded, error: &AppError) -> bool {
+    loaded.precision == Precision::F16 && error.is_not_finite()
 }
 
 /// Networks compute in f32 from now on in this browser (`why`: what failed in f16); the
@@ -23,29 +24,25 @@ pub(super) fn mark_f16_failed(state: AppState, why: &str) {
     storage::remember_f16_failed(why);
 }
 
-/// `why`: the run's error (a warm-up's or an image's, [`is_f16_failure`]). The networks are
-/// built again in f32 (their weights come from the browser's cache), in a new worker where one
-/// runs them, and the current image, if any, runs again.
-pub fn f16_failed(state: AppState, why: String) {
-    js::log(&format!("effnet: f16 failed: {why}"));
-    let engine = engine();
+/// `error`: the run's (a warm-up's or an image's, [`is_f16_failure`]). The networks are built
+/// again in f32 (their weights come from the browser's cache), in a new worker where one runs
+/// them, and the current image, if any, runs again.
+pub fn f16_failed(app: App, error: AppError) {
+    js::log(&format!("effnet: f16 failed: {error}"));
+    let state = app.state;
+    let engine = app.engine();
     engine.session.supersede();
-    mark_f16_failed(state, &why);
-    let again = if engine.session.image().is_some() {
-        ", and the image runs again"
-    } else {
-        ""
-    };
-    state.error.set(Some(format!(
-        "{}{}. Networks now compute in f32 in this browser{again}.",
-        why[..1].to_uppercase(),
-        &why[1..]
-    )));
+    mark_f16_failed(state, &error.to_string());
+    let why = error.to_string();
+    state.error.set(Some(AppError::F16Failed {
+        cause: Box::new(error),
+        image_runs_again: engine.session.image().is_some(),
+    }));
     state.result.set(None);
     if engine.remote().is_some() {
-        worker::restart(state, why);
+        worker::restart(app, why);
     } else {
         engine.compute_in_f32();
-        refresh(state);
+        refresh(app);
     }
 }

@@ -8,33 +8,34 @@ use effnet::Variant;
 use effnet::session::Ticket;
 use leptos::prelude::*;
 
-use super::{engine, precision};
+use super::{App, precision};
 use crate::app::engine::loaded::Loaded;
 use crate::app::engine::synthetic;
-use crate::app::state::AppState;
+use crate::app::state::activity::Activity;
 use crate::app::state::backend::BackendKind;
 use crate::app::state::measurements;
 
 /// Runs the warm-up pass of `loaded` if it has never run (and `?warmup=off` is not set).
 /// Returns whether `ticket` is still the current request afterwards.
 pub async fn run(
-    state: AppState,
+    app: App,
     loaded: &Loaded,
     variant: Variant,
     kind: BackendKind,
     ticket: Ticket,
 ) -> bool {
-    let engine = engine();
+    let state = app.state;
+    let engine = app.engine();
     if !state.options.with_value(|o| o.warm_up) || loaded.timings().cold_ms.is_some() {
         return engine.session.is_current(ticket);
     }
-    state.status.set(format!(
-        "{variant} is ready on {}: warming up on a blank picture (choose an image any time)",
-        kind.label()
-    ));
+    state.activity.set(Activity::WarmingUp {
+        variant,
+        backend: kind,
+    });
     let blank = std::rc::Rc::new(synthetic::blank(loaded.preprocessing.size));
     match engine.run(loaded, &blank, kind, false, Some(ticket)).await {
-        Ok(Some(out)) => {
+        Ok(out) => {
             let timings = loaded.record(out.latency_ms);
             state
                 .measured
@@ -42,7 +43,7 @@ pub async fn run(
         }
         // f16 failing shows before the visitor chooses an image.
         Err(e) if precision::is_f16_failure(loaded, &e) => {
-            precision::f16_failed(state, e);
+            precision::f16_failed(app, e);
             return false;
         }
         _ => {}

@@ -15,18 +15,19 @@
 use std::rc::Rc;
 
 use effnet::Variant;
-use effnet::session::{Interest, LoadError};
+use effnet::session::Interest;
 use effnet::stats::median;
 use leptos::prelude::*;
 
 use super::memory_sample;
 use crate::app::actions::classify::classify;
 use crate::app::actions::load::ensure_model;
-use crate::app::actions::{self, engine};
+use crate::app::actions::{self, App};
 use crate::app::engine::synthetic::{gradient, gradient_wh, mirrored};
 use crate::app::platform::js;
 use crate::app::state::AppState;
-use crate::app::state::backend::{BackendKind, GpuState};
+use crate::app::state::activity::Activity;
+use crate::app::state::backend::BackendKind;
 use crate::app::state::bench::{BenchRow, BenchState, Profile, Soak};
 use crate::app::state::load::LoadState;
 use crate::app::state::options::BenchOptions;
@@ -54,13 +55,15 @@ fn stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
 }
 
 /// Runs the bench (called once the manifest is read and the backend has started).
-pub async fn run(state: AppState, options: BenchOptions) {
+pub async fn run(app: App, options: BenchOptions) {
+    let state = app.state;
     let runs = options.runs;
     let (kind, adapter) = state.backend.with_untracked(|b| {
-        let adapter = match &b.gpu {
-            GpuState::Ready(info) => Some(info.summary()),
-            _ => None,
-        };
+        let adapter = b
+            .gpu
+            .as_ref()
+            .and_then(|g| g.adapter())
+            .map(|i| i.summary());
         (b.active, adapter)
     });
     let mut bench = BenchState {
@@ -96,29 +99,28 @@ pub async fn run(state: AppState, options: BenchOptions) {
     };
     bench.variants = list.iter().map(|v| v.name().to_string()).collect();
     // Activation maps cost a second readback per run: not part of what is timed.
-    actions::set_cam(state, |c| c.enabled = false);
+    actions::set_cam(app, |c| c.enabled = false);
     state.bench.set(Some(bench));
 
     for &variant in &list {
         // Show `variant` (as select_variant does, without its automatic re-run).
-        let ticket = engine().session.supersede();
-        actions::show_variant(state, variant);
+        let ticket = app.engine().session.supersede();
+        actions::show_variant(app, variant);
         let mut row = BenchRow {
             variant: variant.name().to_string(),
             ..Default::default()
         };
-        actions::say(state, format!("Bench: loading {variant}…"));
+        actions::say(app, bench_step(format!("loading {variant}…")));
         let started = js::now();
-        let loaded = ensure_model(state, variant, kind, Interest::Request(ticket), None).await;
+        let loaded = ensure_model(app, variant, kind, Interest::Request(ticket), None).await;
         let elapsed = js::now() - started;
         match loaded {
-            Err(LoadError::Failed(e)) => row.error = Some(e),
-            Err(LoadError::Superseded) => row.error = Some("superseded".into()),
+            Err(e) => row.error = Some(e.to_string()),
             Ok(loaded) => {
                 row.pretrained = loaded.weights.is_some();
                 row.precision = loaded.precision;
                 match state.load.get_untracked() {
-                    LoadState::Ready { ms, from_cache, .. } => {
+                    LoadState::Loaded { ms, from_cache, .. } => {
                         row.load_ms = Some(ms);
                         row.from_cache = from_cache;
                     }
@@ -133,14 +135,13 @@ pub async fn run(state: AppState, options: BenchOptions) {
                 let (mut prep, mut total) = (Vec::new(), Vec::new());
                 for i in 0..=runs {
                     let Some(result) =
-                        classify(state, image.clone(), name.clone(), InputKind::Image).await
+                        classify(app, image.clone(), name.clone(), InputKind::Image).await
                     else {
-                        row.error = Some(
-                            state
-                                .error
-                                .get_untracked()
-                                .unwrap_or_else(|| "the run gave no result".into()),
-                        );
+                        row.error =
+                            Some(state.error.get_untracked().map_or_else(
+                                || "the run gave no result".into(),
+                                |e| e.to_string(),
+                            ));
                         break;
                     };
                     row.gpu_preprocess = result.gpu_preprocess;
@@ -156,7 +157,7 @@ pub async fn run(state: AppState, options: BenchOptions) {
                 row.runs = warm.len();
                 row.prep_median_ms = median(&prep);
                 row.total_median_ms = median(&total);
-                row.memory = Some(memory_sample(0, kind));
+                row.memory = Some(memory_sample(app, 0, kind));
             }
         }
         state
@@ -166,7 +167,7 @@ pub async fn run(state: AppState, options: BenchOptions) {
     if options.profile
         && let Some(&variant) = list.first()
     {
-        let profile = profile(state, variant, kind, runs.max(1)).await;
+        let profile = profile(app, variant, kind, runs.max(1)).await;
         state
             .bench
             .update(|b| b.get_or_insert_with(Default::default).profile = Some(profile));
@@ -174,19 +175,23 @@ pub async fn run(state: AppState, options: BenchOptions) {
     if let Some(n) = options.soak
         && let Some(&variant) = list.first()
     {
-        soak(state, variant, kind, n).await;
+        soak(app, variant, kind, n).await;
     }
     state.bench.update(|b| {
         if let Some(b) = b {
             b.done = true;
         }
     });
-    actions::say(state, "Bench done".into());
+    actions::say(app, Activity::BenchDone);
+}
+
+fn bench_step(note: String) -> Activity {
+    Activity::Benchmarking { note }
 }
 
 /// Part-by-part timing of `variant` on `kind` (see `profile`).
-async fn profile(state: AppState, variant: Variant, kind: BackendKind, runs: usize) -> Profile {
-    actions::say(state, format!("Bench: profiling {variant}…"));
+async fn profile(app: App, variant: Variant, kind: BackendKind, runs: usize) -> Profile {
+    actions::say(app, bench_step(format!("profiling {variant}…")));
     let mut p = Profile {
         variant: variant.name().into(),
         backend: kind.id().into(),
@@ -194,14 +199,11 @@ async fn profile(state: AppState, variant: Variant, kind: BackendKind, runs: usi
         ..Default::default()
     };
     let result = async {
-        let ticket = engine().session.ticket();
-        let loaded = ensure_model(state, variant, kind, Interest::Request(ticket), None)
+        let ticket = app.engine().session.ticket();
+        let loaded = ensure_model(app, variant, kind, Interest::Request(ticket), None)
             .await
-            .map_err(|e| match e {
-                LoadError::Failed(e) => e,
-                LoadError::Superseded => "superseded".into(),
-            })?;
-        let device = engine().device(kind).ok_or("no device")?;
+            .map_err(|e| e.to_string())?;
+        let device = app.engine().device(kind).ok_or("no device")?;
         let size = loaded.preprocessing.size;
         let (input, _) = loaded.preprocessing.apply(&gradient(size));
         let x = burn::tensor::Tensor::<4>::from_data(
@@ -225,10 +227,11 @@ async fn profile(state: AppState, variant: Variant, kind: BackendKind, runs: usi
 }
 
 /// `n` webcam-mode inferences of `variant` in a row, memory sampled every tenth of the way.
-async fn soak(state: AppState, variant: Variant, kind: BackendKind, n: usize) {
-    engine().session.supersede();
-    actions::show_variant(state, variant);
-    actions::set_cam(state, |c| c.enabled = true);
+async fn soak(app: App, variant: Variant, kind: BackendKind, n: usize) {
+    let state = app.state;
+    app.engine().session.supersede();
+    actions::show_variant(app, variant);
+    actions::set_cam(app, |c| c.enabled = true);
     let size = variant.config().resolution;
     let frames = [Rc::new(gradient(size)), Rc::new(mirrored(&gradient(size)))];
     let mut soak = Soak {
@@ -246,23 +249,16 @@ async fn soak(state: AppState, variant: Variant, kind: BackendKind, n: usize) {
     let mut times = Vec::with_capacity(n);
     for i in 0..warm_up + n {
         if i == warm_up {
-            soak.samples.push(memory_sample(0, kind));
+            soak.samples.push(memory_sample(app, 0, kind));
         }
         actions::say(
-            state,
-            format!(
-                "Bench: soak {variant}, run {} of {n}",
+            app,
+            bench_step(format!(
+                "soak {variant}, run {} of {n}",
                 i.saturating_sub(warm_up)
-            ),
+            )),
         );
-        match classify(
-            state,
-            frames[i % 2].clone(),
-            "soak".into(),
-            InputKind::Webcam,
-        )
-        .await
-        {
+        match classify(app, frames[i % 2].clone(), "soak".into(), InputKind::Webcam).await {
             Some(r) if i >= warm_up => times.push(r.latency_ms),
             Some(_) => {}
             None => soak.failures += 1,
@@ -270,7 +266,7 @@ async fn soak(state: AppState, variant: Variant, kind: BackendKind, n: usize) {
         let done = i + 1 - warm_up.min(i + 1);
         if i >= warm_up && (done % every == 0 || done == n) {
             soak.runs = done;
-            soak.samples.push(memory_sample(done, kind));
+            soak.samples.push(memory_sample(app, done, kind));
             publish(&soak);
         }
     }
@@ -301,7 +297,7 @@ fn ms(v: Option<f64>) -> String {
 /// The results table (only in bench mode).
 #[component]
 pub fn BenchPanel() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let state = expect_context::<App>().state;
     let bench = move || state.bench.get();
     view! {
         <Show when=move || state.bench.with(Option::is_some)>

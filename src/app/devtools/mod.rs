@@ -7,11 +7,12 @@ mod prepcheck;
 mod profile;
 mod test_hooks;
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
-use crate::app::actions::engine;
+use crate::app::actions::App;
 use crate::app::platform::memory;
-use crate::app::state::AppState;
 use crate::app::state::backend::BackendKind;
 use crate::app::state::bench::MemorySample;
 
@@ -19,18 +20,20 @@ pub use bench::BenchPanel;
 
 /// Installs what the address asks for (and the test hooks, always: they only publish state).
 /// Call after the engine is made.
-pub fn install(state: AppState) {
-    test_hooks::install(state);
-    if state.options.with_value(|o| o.engine.check_inputs) {
-        prepcheck::install(&engine());
+pub fn install(app: App) {
+    let checks = Rc::new(prepcheck::Checks::default());
+    if app.state.options.with_value(|o| o.engine.check_inputs) {
+        prepcheck::install(&app.engine(), checks.clone());
     }
+    test_hooks::install(app, checks);
 }
 
 /// A memory reading while `kind` is the backend in use. When the networks run in the worker:
 /// its GPU pools, and the wasm memory and JS heap of the page and the worker together (the
 /// worker's as of its last reply).
-fn memory_sample(run: usize, kind: BackendKind) -> MemorySample {
-    if let Some(stats) = engine().remote().and_then(|r| r.stats()) {
+fn memory_sample(app: App, run: usize, kind: BackendKind) -> MemorySample {
+    let engine = app.engine();
+    if let Some(stats) = engine.remote().and_then(|r| r.stats()) {
         let page = memory::sample(run, None);
         let mut sample = stats.memory;
         sample.run = run;
@@ -47,7 +50,7 @@ fn memory_sample(run: usize, kind: BackendKind) -> MemorySample {
         return sample;
     }
     let gpu = match kind {
-        BackendKind::WebGpu => engine().device(kind),
+        BackendKind::WebGpu => engine.device(kind),
         BackendKind::Cpu => None,
     };
     memory::sample(run, gpu.as_ref())

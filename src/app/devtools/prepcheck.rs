@@ -2,7 +2,6 @@
 //! the CPU makes (and the crop with the CPU's crop); counts in `window.__effnet.preprocess.checks`.
 
 use std::cell::RefCell;
-
 use std::rc::Rc;
 
 use futures_util::FutureExt;
@@ -10,31 +9,29 @@ use futures_util::FutureExt;
 use crate::app::engine::{Engine, InputCheck};
 use crate::app::platform::js;
 
-/// Hands the engine's runs' inputs to the check.
-pub fn install(engine: &Engine) {
-    engine.set_input_check(Rc::new(|c| check(c).boxed_local()));
-}
+/// The comparisons so far (the test hooks publish them).
+#[derive(Default)]
+pub struct Checks(RefCell<Vec<serde_json::Value>>);
 
-thread_local! {
-    static CHECKS: RefCell<Vec<serde_json::Value>> = const { RefCell::new(Vec::new()) };
-}
+impl Checks {
+    pub fn all(&self) -> Vec<serde_json::Value> {
+        self.0.borrow().clone()
+    }
 
-/// One comparison of an input with the CPU's.
-fn record_check(input_diffs: usize, crop_diffs: usize, width: usize, height: usize) {
-    CHECKS.with(|c| {
-        c.borrow_mut().push(serde_json::json!({
+    fn record(&self, input_diffs: usize, crop_diffs: usize, width: usize, height: usize) {
+        self.0.borrow_mut().push(serde_json::json!({
             "width": width, "height": height, "inputDiffs": input_diffs, "cropDiffs": crop_diffs,
-        }))
-    });
+        }));
+    }
 }
 
-/// The comparisons so far.
-pub fn checks() -> Vec<serde_json::Value> {
-    CHECKS.with(|c| c.borrow().clone())
+/// Hands the engine's runs' inputs to the check, which records into `checks`.
+pub fn install(engine: &Engine, checks: Rc<Checks>) {
+    engine.set_input_check(Rc::new(move |c| check(c, checks.clone()).boxed_local()));
 }
 
 /// Reads the input the pass got back and compares it with the CPU's.
-async fn check(c: InputCheck) {
+async fn check(c: InputCheck, checks: Rc<Checks>) {
     let InputCheck {
         preprocessing,
         image,
@@ -68,5 +65,5 @@ async fn check(c: InputCheck) {
     } else {
         usize::MAX
     };
-    record_check(input_diffs, crop_diffs, image.width, image.height);
+    checks.record(input_diffs, crop_diffs, image.width, image.height);
 }

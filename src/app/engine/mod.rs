@@ -2,8 +2,11 @@
 //! it. Its [`Session`](effnet::session::Session) (from the core, tested natively) holds the
 //! loaded networks, the current image, the generation counter and the busy flag; every way into
 //! a forward pass (classify, webcam, compare, the explorer) goes through [`Engine::run`].
-//! Results come back as values; time and yielding come from the [`Host`] the page hands in.
+//! Results come back as values; time, yielding and the weights files come from the [`Host`]
+//! the composition root hands in.
 
+pub mod build;
+pub mod ids;
 pub mod loaded;
 pub mod network;
 pub mod protocol;
@@ -11,22 +14,25 @@ pub mod remote;
 mod run;
 pub mod synthetic;
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::tensor::{DType, Device, Tensor};
 use effnet::Variant;
 use effnet::preprocess::{Preprocessing, RgbImage};
-use effnet::session::{Interest, Session, Ticket};
+use effnet::session::{Interest, Session, Ticket, Wanted};
+use effnet::weights::manifest::ManifestEntry;
 use futures_util::future::LocalBoxFuture;
 
 pub use effnet::cube::{depthwise as depthwise_gpu, preprocess as preprocess_gpu};
+pub use ids::{FrameId, NetId, RequestId};
 pub use loaded::{Loaded, Net};
-pub use remote::{Remote, WorkerNet};
-pub use run::{RunOutput, is_not_finite};
+pub use remote::{Built, Remote, WorkerNet};
+pub use run::RunOutput;
 
 use crate::app::state::backend::{BackendKind, HalfChoice, Precision};
+use crate::app::state::error::AppError;
+use crate::app::state::load::WeightsOrigin;
 use crate::app::state::options::EngineOptions;
 
 /// A network in memory is named by its variant and backend.
@@ -35,7 +41,7 @@ pub type Key = (Variant, BackendKind);
 /// The current still image and its name (re-run when the variant or backend changes).
 pub type CurrentImage = (Rc<RgbImage>, String);
 
-pub type ModelSession = Session<Key, Loaded, String, CurrentImage>;
+pub type ModelSession = Session<Key, Loaded, AppError, CurrentImage>;
 
 /// How many networks stay in memory (B7 alone is ~265 MB of f32 parameters).
 const KEEP_MODELS: usize = 2;
@@ -45,9 +51,10 @@ const KEEP_MODELS: usize = 2;
 pub enum Pixels {
     /// Decoded RGB: a photo, a blank warm-up picture, a frame read on this thread.
     Rgb(Rc<RgbImage>),
-    /// A video frame that only the engine's worker reads (the platform's `ImageBitmap`, opaque
-    /// here, moved to the worker with the request): the page's thread never touches its pixels.
-    Frame(Rc<dyn Any>),
+    /// A video frame that only the engine's worker reads: the worker's client holds it (staged
+    /// under this number) and moves it to the worker with the request, so the page's thread
+    /// never touches its pixels.
+    Frame(FrameId),
 }
 
 impl From<&Rc<RgbImage>> for Pixels {
@@ -62,12 +69,25 @@ impl From<Rc<RgbImage>> for Pixels {
     }
 }
 
-/// What the engine needs from where it runs.
+/// A weights file's progress callback: bytes so far, of how many.
+pub type Downloaded = Rc<dyn Fn(u64, u64)>;
+
+/// What the engine needs from where it runs: a clock, the event loop, and the weights files.
 pub trait Host {
     /// Milliseconds on a monotonic clock.
     fn now(&self) -> f64;
     /// Gives the event loop a turn.
     fn yield_now(&self) -> LocalBoxFuture<'static, ()>;
+    /// Waits `ms` milliseconds without blocking (`0`: lets the page paint first).
+    fn sleep(&self, ms: i32) -> LocalBoxFuture<'static, ()>;
+    /// The bytes of `entry`'s file, checked against its sha256, and where they came from
+    /// (calling `progress` as they arrive). [`AppError::Cancelled`] once `wanted` turns false.
+    fn fetch_weights(
+        &self,
+        entry: ManifestEntry,
+        progress: Downloaded,
+        wanted: Wanted,
+    ) -> LocalBoxFuture<'static, Result<(Vec<u8>, WeightsOrigin), AppError>>;
 }
 
 /// Whether the CPU backend's matrix products use wasm SIMD (`window.__effnet.wasmSimd`).
@@ -214,8 +234,8 @@ impl Engine {
     }
 
     /// Runs `loaded` on `pixels` as part of the request `ticket` (`None`: a run nobody can
-    /// supersede). `Ok(None)` when a newer request superseded it meanwhile. The session is busy
-    /// while it runs.
+    /// supersede); [`AppError::Cancelled`] when a newer request superseded it meanwhile. The
+    /// session is busy while it runs.
     pub async fn run(
         &self,
         loaded: &Loaded,
@@ -223,7 +243,7 @@ impl Engine {
         kind: BackendKind,
         with_cams: bool,
         ticket: Option<Ticket>,
-    ) -> Result<Option<RunOutput>, String> {
+    ) -> Result<RunOutput, AppError> {
         let _busy = self.session.begin_run();
         let wanted = self
             .session
@@ -235,12 +255,10 @@ impl Engine {
                     .await
             }
             (Net::Here(_), Pixels::Rgb(image)) => {
-                self.run_here(loaded, &image, kind, with_cams, &|| !wanted.get())
+                self.run_here(loaded, &image, kind, with_cams, &wanted)
                     .await
             }
-            (Net::Here(_), Pixels::Frame(_)) => {
-                Err("a video frame can only be read by the engine's worker".into())
-            }
+            (Net::Here(_), Pixels::Frame(_)) => Err(AppError::FrameNeedsWorker),
         }
     }
 }

@@ -7,6 +7,7 @@ use effnet::{EfficientNet, Variant};
 
 use super::depthwise_gpu;
 use crate::app::state::backend::BackendKind;
+use crate::app::state::error::AppError;
 use crate::app::state::options::{DepthwiseChoice, EngineOptions};
 
 /// The network as it runs fastest on `kind`: batch norms folded into the convolutions (files
@@ -43,8 +44,10 @@ pub fn from_web_format(
     bytes: &[u8],
     variant: Variant,
     device: &burn::tensor::Device,
-) -> Result<EfficientNet, String> {
+) -> Result<EfficientNet, AppError> {
     web::load(bytes, Some(variant.name()), device)
         .map(|(_config, model)| model)
-        .map_err(|e| format!("{variant}: {e}"))
+        .map_err(|e| AppError::BadWeights {
+            detail: e.to_string(),
+        })
 }

@@ -11,48 +11,55 @@ use effnet::weights::manifest::ManifestEntry;
 use serde::{Deserialize, Serialize};
 
 use super::RunOutput;
-use crate::app::state::backend::{AdapterInfo, BackendKind, Precision};
+use super::ids::{NetId, RequestId};
+use crate::app::state::backend::{BackendKind, GpuStart, Precision};
 use crate::app::state::bench::MemorySample;
+use crate::app::state::error::AppError;
 use crate::app::state::load::WeightsOrigin;
 use crate::app::state::options::EngineOptions;
 use crate::app::state::results::Cams;
 
-/// The page to the worker.
+/// The page to the worker. Every request carries its [`RequestId`], and every reply to it the
+/// same: `Start` is answered by `Started`, `Load` by `Progress`… then `Loaded`, `Run` and
+/// `RunFrame` by `Ran`; any of them by `Failed` (with [`AppError::Cancelled`] after `Cancel`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ToWorker {
     /// Make the engine; start burn on WebGPU too when `gpu`.
-    Start { options: EngineOptions, gpu: bool },
-    /// Build a network on `kind`; replies `Loaded` (after `Progress`) or `LoadFailed`.
+    Start {
+        id: RequestId,
+        options: EngineOptions,
+        gpu: bool,
+    },
+    /// Build a network on `kind`.
     Load {
-        id: u64,
+        id: RequestId,
         kind: BackendKind,
         what: LoadWhat,
     },
     /// Run network `net` on the RGB bytes sent beside this message, or, without bytes, on the
     /// image the last run was sent (a photo runs again after a variant switch, or in every
-    /// variant of a comparison, without crossing again); replies `Ran`, `RunFailed` or
-    /// `Cancelled`.
+    /// variant of a comparison, without crossing again).
     Run {
-        id: u64,
-        net: u64,
+        id: RequestId,
+        net: NetId,
         kind: BackendKind,
         width: usize,
         height: usize,
         with_cams: bool,
     },
     /// Run network `net` on the video frame moved beside this message (an `ImageBitmap`), which
-    /// becomes the image the worker holds; replies as `Run` does.
+    /// becomes the image the worker holds.
     RunFrame {
-        id: u64,
-        net: u64,
+        id: RequestId,
+        net: NetId,
         kind: BackendKind,
         with_cams: bool,
     },
     /// Nobody wants load or run `id` any more: stop it at its next chance.
-    Cancel { id: u64 },
+    Cancel { id: RequestId },
     /// The page dropped network `net`: free it.
-    Release { net: u64 },
+    Release { net: NetId },
     /// Tests: make the worker fail the way a crash does (a trap in its wasm).
     Crash,
 }
@@ -93,53 +100,30 @@ pub enum LoadProgress {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum FromWorker {
-    /// The worker's wasm runs and listens.
-    Ready,
+    /// The worker's wasm runs and listens (before any request: it answers none).
+    Listening,
     /// The engine is made; how WebGPU started there.
-    Started {
-        gpu: GpuStart,
-    },
+    Started { id: RequestId, gpu: GpuStart },
     Progress {
-        id: u64,
+        id: RequestId,
         progress: LoadProgress,
     },
     Loaded {
-        id: u64,
-        net: u64,
+        id: RequestId,
+        net: NetId,
         origin: Option<WeightsOrigin>,
         precision: Precision,
         stats: WorkerStats,
     },
-    LoadFailed {
-        id: u64,
-        error: String,
-        superseded: bool,
-    },
     /// The crop's bytes and the maps' values come beside it.
     Ran {
-        id: u64,
+        id: RequestId,
         out: RunSummary,
         stats: WorkerStats,
     },
-    RunFailed {
-        id: u64,
-        error: String,
-    },
-    Cancelled {
-        id: u64,
-    },
-}
-
-/// How WebGPU started in the worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum GpuStart {
-    /// Not asked to (`?backend=cpu`).
-    NotAsked,
-    /// No `navigator.gpu` there, or no adapter.
-    Unavailable(String),
-    /// An adapter, but burn could not start on it.
-    Failed(String),
-    Ready(AdapterInfo),
+    /// Request `id` ended without its answer: [`AppError::Cancelled`] when the page cancelled
+    /// it.
+    Failed { id: RequestId, error: AppError },
 }
 
 /// What the worker's own counters and memory say (the page shows them in `window.__effnet`).
@@ -195,14 +179,16 @@ impl RunSummary {
     }
 
     /// The run's output again, from the summary and what came beside it.
-    pub fn join(self, crop: Vec<u8>, values: Option<Vec<f32>>) -> Result<RunOutput, String> {
+    pub fn join(self, crop: Vec<u8>, values: Option<Vec<f32>>) -> Result<RunOutput, AppError> {
         if crop.len() != self.crop_width * self.crop_height * 3 {
-            return Err(format!(
-                "the worker sent a {}-byte crop for {}×{}",
-                crop.len(),
-                self.crop_width,
-                self.crop_height
-            ));
+            return Err(AppError::Transport {
+                detail: format!(
+                    "the worker sent a {}-byte crop for {}×{}",
+                    crop.len(),
+                    self.crop_width,
+                    self.crop_height
+                ),
+            });
         }
         let cams = match (self.cams, values) {
             (Some((classes, height, width)), Some(values)) => Some(Cams {

@@ -1,46 +1,52 @@
-//! An engine in another thread: the page's side of the worker (`platform::worker` implements
-//! it). Networks built there are named by a number; dropping the page's [`WorkerNet`] frees
-//! the worker's network.
+//! An engine in another thread, as the page's engine sees it: the engine's worker, whose
+//! client (`transport::worker_client::WorkerClient`) implements [`Remote`]. Networks built
+//! there are named by a [`NetId`]; dropping the page's [`WorkerNet`] frees the worker's network.
 
 use std::rc::Rc;
 
-use effnet::session::{LoadError, Wanted};
+use effnet::session::Wanted;
 use futures_util::future::LocalBoxFuture;
 
+use super::ids::NetId;
 use super::protocol::{LoadProgress, LoadWhat, WorkerStats};
 use super::{Pixels, RunOutput};
 use crate::app::state::backend::{BackendKind, Precision};
+use crate::app::state::error::AppError;
 use crate::app::state::load::WeightsOrigin;
 
-/// A load's outcome: the worker's number for the network, where its weights came from, and
-/// what it computes in.
-pub type LoadReply = Result<(u64, Option<WeightsOrigin>, Precision), LoadError<String>>;
+/// A network the worker built: its number, where its weights came from, what it computes in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub net: NetId,
+    pub origin: Option<WeightsOrigin>,
+    pub precision: Precision,
+}
 
 pub trait Remote {
-    /// Builds `what` on `kind` in the worker: the network's number and where its weights came
-    /// from. Cancelled as soon as `wanted` turns false.
+    /// Builds `what` on `kind` in the worker. [`AppError::Cancelled`] as soon as `wanted`
+    /// turns false.
     fn load(
         &self,
         what: LoadWhat,
         kind: BackendKind,
         progress: Rc<dyn Fn(LoadProgress)>,
         wanted: Wanted,
-    ) -> LocalBoxFuture<'static, LoadReply>;
+    ) -> LocalBoxFuture<'static, Result<Built, AppError>>;
 
     /// Runs network `net` on `pixels` (an RGB image is copied to the worker unless it is the
-    /// image the worker last got; a frame is moved there). `Ok(None)` once `wanted` turned
-    /// false.
+    /// image the worker last got; a staged frame is moved there). [`AppError::Cancelled`] once
+    /// `wanted` turned false.
     fn run(
         &self,
-        net: u64,
+        net: NetId,
         kind: BackendKind,
         pixels: &Pixels,
         with_cams: bool,
         wanted: Wanted,
-    ) -> LocalBoxFuture<'static, Result<Option<RunOutput>, String>>;
+    ) -> LocalBoxFuture<'static, Result<RunOutput, AppError>>;
 
     /// The page no longer holds network `net`.
-    fn release(&self, net: u64);
+    fn release(&self, net: NetId);
 
     /// The worker's counters and memory, as of its last reply.
     fn stats(&self) -> Option<WorkerStats>;
@@ -57,7 +63,7 @@ pub trait Remote {
 
 /// A network living in the worker.
 pub struct WorkerNet {
-    pub id: u64,
+    pub id: NetId,
     pub remote: Rc<dyn Remote>,
 }
 

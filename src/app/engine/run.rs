@@ -13,22 +13,22 @@ use std::sync::Arc;
 use burn::tensor::{Int, Tensor, TensorData};
 use effnet::predict::{Prediction, top_predictions};
 use effnet::preprocess::RgbImage;
+use effnet::session::Wanted;
 
 use super::loaded::Loaded;
 use super::{Engine, InputCheck, preprocess_gpu};
 use crate::app::state::backend::BackendKind;
+use crate::app::state::error::AppError;
 use crate::app::state::results::Cams;
 
 /// Longest stretch of synchronous work on the CPU backend before yielding.
 const SLICE_MS: f64 = 16.0;
 
-/// How a run's error begins when the network's scores were not all finite numbers (NaN or ±∞:
-/// an f16 overflow, a faulty GPU). Such a run shows no result.
-pub const NOT_FINITE: &str = "the network computed scores that are not finite numbers";
-
-/// Whether a run's error (here or from the worker) is [`NOT_FINITE`].
-pub fn is_not_finite(error: &str) -> bool {
-    error.starts_with(NOT_FINITE)
+fn readback(what: &str, detail: impl std::fmt::Debug) -> AppError {
+    AppError::Readback {
+        what: what.into(),
+        detail: format!("{detail:?}"),
+    }
 }
 
 /// What one run produced.
@@ -55,31 +55,34 @@ pub struct RunOutput {
 }
 
 impl Engine {
-    /// Runs `loaded` (a network on this thread) on `image`. `Ok(None)` when `cancelled()` turned
-    /// true during the run (the worker's runs: the page cancels them by message).
+    /// Runs `loaded` (a network on this thread) on `image`. [`AppError::Cancelled`] when
+    /// `wanted` turned false during the run (in the worker: the page cancelled it by message).
     pub async fn run_here(
         &self,
         loaded: &Loaded,
         image: &RgbImage,
         kind: BackendKind,
         with_cams: bool,
-        cancelled: &dyn Fn() -> bool,
-    ) -> Result<Option<RunOutput>, String> {
+        wanted: &Wanted,
+    ) -> Result<RunOutput, AppError> {
         let device = self
             .device(kind)
-            .ok_or_else(|| format!("the {} backend is not ready", kind.label()))?;
+            .ok_or(AppError::BackendNotReady { backend: kind })?;
         let host = &self.host;
         let options = self.options.get();
-        let model = loaded
-            .model()
-            .ok_or("this network lives in the engine's worker")?;
+        let still_wanted = || {
+            if wanted.get() {
+                Ok(())
+            } else {
+                Err(AppError::Cancelled)
+            }
+        };
+        let model = loaded.model().ok_or(AppError::NotHere)?;
         if kind == BackendKind::WebGpu {
             // Wait until the GPU has done what was queued before (uploads of networks loaded
             // meanwhile, a superseded run): that is not this run's latency.
             let _ = Tensor::<1>::zeros([1], &device).into_data_async().await;
-            if cancelled() {
-                return Ok(None);
-            }
+            still_wanted()?;
         }
         let t0 = host.now();
         let size = loaded.preprocessing.size;
@@ -107,9 +110,7 @@ impl Engine {
                 busy_ms += host.now() - slice_start;
                 host.yield_now().await;
                 yields += 1;
-                if cancelled() {
-                    return Ok(None);
-                }
+                still_wanted()?;
                 slice_start = host.now();
             }
         }
@@ -119,12 +120,14 @@ impl Engine {
             .logits
             .into_data_async()
             .await
-            .map_err(|e| format!("reading the result failed: {e:?}"))?;
+            .map_err(|e| readback("the result", e))?;
         let t2 = host.now();
         let gpu_preprocess = matches!(crop, Crop::Gpu(_));
         let crop = match crop {
             Crop::Cpu(crop) => crop,
-            Crop::Gpu(packed) => preprocess_gpu::read_crop(*packed, size).await?,
+            Crop::Gpu(packed) => preprocess_gpu::read_crop(*packed, size)
+                .await
+                .map_err(AppError::browser)?,
         };
         if let Some(input) = checked_input {
             self.check_input(InputCheck {
@@ -137,12 +140,12 @@ impl Engine {
         }
         let logits: Vec<f32> = data
             .try_to_vec::<f32>()
-            .map_err(|e| format!("unexpected output: {e:?}"))?;
+            .map_err(|e| readback("the result as f32", e))?;
         if let Some(bad) = logits.iter().find(|v| !v.is_finite()) {
-            return Err(format!(
-                "{NOT_FINITE} ({bad} among the scores, computing in {})",
-                loaded.precision.id()
-            ));
+            return Err(AppError::NotFinite {
+                value: bad.to_string(),
+                precision: loaded.precision,
+            });
         }
         let top5 = top_predictions(&logits, 5);
         let cams = if with_cams {
@@ -152,9 +155,9 @@ impl Engine {
             let values = maps
                 .into_data_async()
                 .await
-                .map_err(|e| format!("reading the activation maps failed: {e:?}"))?
+                .map_err(|e| readback("the activation maps", e))?
                 .try_to_vec::<f32>()
-                .map_err(|e| format!("unexpected activation maps: {e:?}"))?;
+                .map_err(|e| readback("the activation maps as f32", e))?;
             Some(Cams {
                 classes,
                 height,
@@ -164,7 +167,7 @@ impl Engine {
         } else {
             None
         };
-        Ok(Some(RunOutput {
+        Ok(RunOutput {
             top5,
             preprocess_ms: t1 - t0,
             gpu_preprocess,
@@ -175,7 +178,7 @@ impl Engine {
             crop_size: size,
             cams,
             in_worker: false,
-        }))
+        })
     }
 }
 

@@ -9,16 +9,23 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlVideoElement, MediaStream, MediaStreamConstraints, MediaStreamTrack};
 
 use super::js;
+use crate::app::state::error::AppError;
 
-thread_local! {
-    static STREAM: RefCell<Option<MediaStream>> = const { RefCell::new(None) };
+fn webcam(why: impl Into<String>) -> AppError {
+    AppError::Webcam { why: why.into() }
 }
 
-pub async fn open_camera() -> Result<MediaStream, String> {
+/// The page's camera: the stream it shows, while one is open.
+#[derive(Default)]
+pub struct Camera {
+    stream: RefCell<Option<MediaStream>>,
+}
+
+pub async fn open_camera() -> Result<MediaStream, AppError> {
     let devices = js::window()
         .navigator()
         .media_devices()
-        .map_err(|_| "this browser gives the page no camera access (navigator.mediaDevices is missing; the page must be served over https or from localhost)".to_string())?;
+        .map_err(|_| webcam("this browser gives the page no camera access (navigator.mediaDevices is missing; the page must be served over https or from localhost)"))?;
     let constraints = MediaStreamConstraints::new();
     let video = js_sys::Object::new();
     let ideal = |v: f64| {
@@ -32,26 +39,41 @@ pub async fn open_camera() -> Result<MediaStream, String> {
     constraints.set_audio(&JsValue::FALSE);
     let promise = devices
         .get_user_media_with_constraints(&constraints)
-        .map_err(|e| js::error_text(&e))?;
+        .map_err(|e| webcam(js::error_text(&e)))?;
     let stream = JsFuture::from(promise).await.map_err(|e| {
+        // The exception's name says why.
         let name = js::get_string(&e, "name").unwrap_or_default();
-        match name.as_str() {
+        webcam(match name.as_str() {
             "NotAllowedError" | "SecurityError" => "camera permission was denied".to_string(),
             "NotFoundError" | "OverconstrainedError" => "no camera was found".to_string(),
             "NotReadableError" | "AbortError" => {
                 "the camera is in use by another program or failed to start".to_string()
             }
             _ => js::error_text(&e),
-        }
+        })
     })?;
     Ok(stream.unchecked_into())
 }
 
-pub fn stop_tracks() {
-    if let Some(stream) = STREAM.with(|s| s.borrow_mut().take()) {
-        for track in stream.get_tracks().iter() {
-            track.unchecked_into::<MediaStreamTrack>().stop();
+impl Camera {
+    /// Shows `stream` in `video` and keeps it until [`Camera::stop`].
+    pub async fn attach(&self, video: &HtmlVideoElement, stream: MediaStream) {
+        set_prop(video, "muted", &JsValue::TRUE);
+        set_prop(video, "srcObject", &stream);
+        *self.stream.borrow_mut() = Some(stream);
+        play(video).await;
+    }
+
+    /// Stops the camera's tracks.
+    pub fn stop(&self) {
+        if let Some(stream) = self.stream.borrow_mut().take() {
+            discard(&stream);
         }
+    }
+
+    /// Whether a camera stream is open.
+    pub fn running(&self) -> bool {
+        self.stream.borrow().is_some()
     }
 }
 
@@ -87,26 +109,20 @@ pub fn presented_frames(video: &HtmlVideoElement) -> Option<f64> {
     js::get(&quality, "totalVideoFrames").as_f64()
 }
 
-pub fn grab_frame(video: &HtmlVideoElement) -> Result<RgbImage, String> {
+pub fn grab_frame(video: &HtmlVideoElement) -> Result<RgbImage, AppError> {
+    let unreadable = |detail: String| AppError::FrameUnreadable { detail };
     let (w, h) = (video.video_width(), video.video_height());
     if w == 0 || h == 0 {
-        return Err("no frame yet".into());
+        return Err(unreadable("no frame yet".into()));
     }
     let (_canvas, ctx) = js::canvas_2d(w, h)?;
     ctx.draw_image_with_html_video_element(video, 0.0, 0.0)
-        .map_err(|e| js::error_text(&e))?;
+        .map_err(|e| unreadable(js::error_text(&e)))?;
     let data = ctx
         .get_image_data(0.0, 0.0, w as f64, h as f64)
-        .map_err(|e| js::error_text(&e))?;
-    RgbImage::from_rgba(w as usize, h as usize, &data.data().0).map_err(|e| e.to_string())
-}
-
-/// Shows `stream` in `video` and keeps it until [`stop_tracks`].
-pub async fn attach(video: &HtmlVideoElement, stream: MediaStream) {
-    set_prop(video, "muted", &JsValue::TRUE);
-    set_prop(video, "srcObject", &stream);
-    STREAM.with(|s| *s.borrow_mut() = Some(stream));
-    play(video).await;
+        .map_err(|e| unreadable(js::error_text(&e)))?;
+    RgbImage::from_rgba(w as usize, h as usize, &data.data().0)
+        .map_err(|e| unreadable(e.to_string()))
 }
 
 /// Stops a stream that is not shown (the camera was turned off while the prompt was open).
@@ -119,9 +135,4 @@ pub fn discard(stream: &MediaStream) {
 /// Takes the stream out of `video`.
 pub fn detach(video: &HtmlVideoElement) {
     set_prop(video, "srcObject", &JsValue::NULL);
-}
-
-/// Whether a camera stream is open.
-pub fn running() -> bool {
-    STREAM.with(|s| s.borrow().is_some())
 }

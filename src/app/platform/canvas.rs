@@ -5,6 +5,7 @@ use wasm_bindgen::Clamped;
 use web_sys::{HtmlCanvasElement, ImageData};
 
 use super::js;
+use crate::app::state::error::AppError;
 use crate::app::state::results::Cams;
 
 fn put_rgba(
@@ -12,18 +13,18 @@ fn put_rgba(
     rgba: &[u8],
     width: usize,
     height: usize,
-) -> Result<(), String> {
+) -> Result<(), AppError> {
     canvas.set_width(width as u32);
     canvas.set_height(height as u32);
     let ctx = js::context_2d(canvas)?;
     let data =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32)
-            .map_err(|e| js::error_text(&e))?;
+            .map_err(|e| js::browser_error(&e))?;
     ctx.put_image_data(&data, 0.0, 0.0)
-        .map_err(|e| js::error_text(&e))
+        .map_err(|e| js::browser_error(&e))
 }
 
-pub fn draw_crop(canvas: &HtmlCanvasElement, crop: &RgbImage) -> Result<(), String> {
+pub fn draw_crop(canvas: &HtmlCanvasElement, crop: &RgbImage) -> Result<(), AppError> {
     let rgba: Vec<u8> = crop
         .data
         .chunks_exact(3)
@@ -55,8 +56,10 @@ pub fn draw_cam(
     cams: &Cams,
     class: usize,
     size: usize,
-) -> Result<(), String> {
-    let map = cams.map(class).ok_or("no map for this class")?;
+) -> Result<(), AppError> {
+    let map = cams
+        .map(class)
+        .ok_or_else(|| AppError::browser("no map for this class"))?;
     let max = map.iter().copied().fold(0f32, f32::max);
     let rgba: Vec<u8> = map
         .iter()
@@ -79,5 +82,5 @@ pub fn draw_cam(
         size as f64,
         size as f64,
     )
-    .map_err(|e| js::error_text(&e))
+    .map_err(|e| js::browser_error(&e))
 }

@@ -1,30 +1,26 @@
 //! WebGPU in this browser: the adapter it offers, and burn's device on it.
 
-use std::cell::RefCell;
-
 use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js;
 use crate::app::state::backend::AdapterInfo;
-
-thread_local! {
-    /// burn's WebGPU device, initialised once (a second initialisation is an error).
-    static WGPU_DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
-}
+use crate::app::state::error::AppError;
 
 /// Asks the browser for a WebGPU adapter and reads its description. Burn requests its own
 /// adapter with the same (high-performance) preference, so this is the one it gets.
-pub async fn probe_adapter() -> Result<AdapterInfo, String> {
+pub async fn probe_adapter() -> Result<AdapterInfo, AppError> {
     let navigator = js::navigator();
     let gpu = js::get(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser does not offer WebGPU (navigator.gpu is missing)".into());
+        return Err(AppError::browser(
+            "this browser does not offer WebGPU (navigator.gpu is missing)",
+        ));
     }
     let request: js_sys::Function = js::get(&gpu, "requestAdapter")
         .dyn_into()
-        .map_err(|_| "navigator.gpu.requestAdapter is missing".to_string())?;
+        .map_err(|_| AppError::browser("navigator.gpu.requestAdapter is missing"))?;
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(
         &options,
@@ -33,17 +29,14 @@ pub async fn probe_adapter() -> Result<AdapterInfo, String> {
     );
     let promise: js_sys::Promise = request
         .call1(&gpu, &options)
-        .map_err(|e| format!("requestAdapter failed: {}", js::error_text(&e)))?
+        .map_err(|e| failed(&e))?
         .dyn_into()
-        .map_err(|_| "requestAdapter did not return a promise".to_string())?;
-    let adapter = JsFuture::from(promise)
-        .await
-        .map_err(|e| format!("requestAdapter failed: {}", js::error_text(&e)))?;
+        .map_err(|_| AppError::browser("requestAdapter did not return a promise"))?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| failed(&e))?;
     if adapter.is_null() || adapter.is_undefined() {
-        return Err(
-            "WebGPU is present but the browser returned no adapter (blocklisted or disabled GPU)"
-                .into(),
-        );
+        return Err(AppError::browser(
+            "WebGPU is present but the browser returned no adapter (blocklisted or disabled GPU)",
+        ));
     }
     let info = js::get(&adapter, "info");
     let text = |k: &str| js::get_string(&info, k).unwrap_or_default();
@@ -69,15 +62,15 @@ pub async fn probe_adapter() -> Result<AdapterInfo, String> {
     })
 }
 
-/// Starts burn on WebGPU once; later calls return the same device.
-pub async fn init_wgpu() -> Result<Device, String> {
-    if let Some(device) = WGPU_DEVICE.with(|d| d.borrow().clone()) {
-        return Ok(device);
-    }
-    let device = Device::wgpu_options()
+fn failed(error: &wasm_bindgen::JsValue) -> AppError {
+    AppError::browser(format!("requestAdapter failed: {}", js::error_text(error)))
+}
+
+/// Starts burn on WebGPU. Once per thread: a second initialisation is an error (whoever holds
+/// the device keeps it: the engine).
+pub async fn init_wgpu() -> Result<Device, AppError> {
+    Device::wgpu_options()
         .init_async()
         .await
-        .map_err(|e| format!("{e}"))?;
-    WGPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
-    Ok(device)
+        .map_err(|e| AppError::browser(format!("{e}")))
 }

@@ -4,6 +4,13 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::app::state::error::AppError;
+
+/// A thrown value or rejection as an error of the browser.
+pub fn browser_error(value: &JsValue) -> AppError {
+    AppError::browser(error_text(value))
+}
+
 pub fn window() -> web_sys::Window {
     web_sys::window().expect("the page runs in a window")
 }
@@ -19,11 +26,10 @@ pub fn global_fn(name: &str) -> Option<js_sys::Function> {
 
 /// Milliseconds since the page (or the worker) started (`performance.now()`).
 pub fn now() -> f64 {
-    thread_local! {
-        static PERFORMANCE: Option<web_sys::Performance> =
-            get(&js_sys::global(), "performance").dyn_into().ok();
-    }
-    PERFORMANCE.with(|p| p.as_ref().map(|p| p.now()).unwrap_or(0.0))
+    get(&js_sys::global(), "performance")
+        .dyn_into::<web_sys::Performance>()
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// `setTimeout(callback, ms, argument)` in the window or the worker: the timer's id.
@@ -45,10 +51,63 @@ pub fn clear_timeout(id: i32) {
 /// Waits `ms` milliseconds without blocking the page (a `setTimeout` promise). `sleep(0)` lets
 /// the browser paint and handle events before long synchronous work.
 pub async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _reject| {
-        let _ = set_timeout(&resolve, ms, &JsValue::UNDEFINED);
-    });
-    let _ = JsFuture::from(promise).await;
+    Timeout::new(ms).await
+}
+
+/// A `setTimeout` as a future: ready after its milliseconds; dropped earlier, its timer is
+/// cleared (so a timeout that lost a race leaves nothing pending).
+pub struct Timeout {
+    timer: Option<i32>,
+    done: JsFuture,
+}
+
+impl Timeout {
+    pub fn new(ms: i32) -> Self {
+        let mut timer = None;
+        let promise = Promise::new(&mut |resolve, _reject| {
+            timer = set_timeout(&resolve, ms, &JsValue::UNDEFINED);
+        });
+        Self {
+            timer,
+            done: JsFuture::from(promise),
+        }
+    }
+}
+
+impl std::future::Future for Timeout {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        match std::pin::Pin::new(&mut self.done).poll(cx) {
+            std::task::Poll::Ready(_) => {
+                self.timer = None;
+                std::task::Poll::Ready(())
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        if let Some(id) = self.timer.take() {
+            clear_timeout(id);
+        }
+    }
+}
+
+/// `future`'s output, or `None` when `ms` milliseconds pass first (the one timeout helper: the
+/// worker's start, a stalled download).
+pub async fn within<F: std::future::Future>(future: F, ms: i32) -> Option<F::Output> {
+    use futures_util::future::{Either, select};
+    let future = std::pin::pin!(future);
+    match select(future, Timeout::new(ms)).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(_) => None,
+    }
 }
 
 /// `fetch(url, init)` of the window or the worker.
@@ -153,11 +212,11 @@ pub fn canvas_2d(
         web_sys::HtmlCanvasElement,
         web_sys::CanvasRenderingContext2d,
     ),
-    String,
+    AppError,
 > {
     let canvas: web_sys::HtmlCanvasElement = document()
         .create_element("canvas")
-        .map_err(|e| error_text(&e))?
+        .map_err(|e| browser_error(&e))?
         .unchecked_into();
     canvas.set_width(width);
     canvas.set_height(height);
@@ -168,15 +227,15 @@ pub fn canvas_2d(
 /// The 2D context of `canvas`.
 pub fn context_2d(
     canvas: &web_sys::HtmlCanvasElement,
-) -> Result<web_sys::CanvasRenderingContext2d, String> {
+) -> Result<web_sys::CanvasRenderingContext2d, AppError> {
     let options = js_sys::Object::new();
     let _ = Reflect::set(&options, &"willReadFrequently".into(), &JsValue::TRUE);
     canvas
         .get_context_with_context_options("2d", &options)
-        .map_err(|e| error_text(&e))?
-        .ok_or_else(|| "this browser gives no 2D canvas".to_string())?
+        .map_err(|e| browser_error(&e))?
+        .ok_or_else(|| AppError::browser("this browser gives no 2D canvas"))?
         .dyn_into()
-        .map_err(|_| "unexpected canvas context".to_string())
+        .map_err(|_| AppError::browser("unexpected canvas context"))
 }
 
 /// `object[key] = value` (ignoring failure: only on plain objects and elements here).
@@ -185,22 +244,22 @@ pub fn set(object: &JsValue, key: &str, value: &JsValue) {
 }
 
 /// `object.method(...args)`, its result ignored.
-pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<(), String> {
+pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<(), AppError> {
     apply(object, method, args).map(|_| ())
 }
 
 /// `object.method(...args)` when it returns a promise.
-pub fn call_method(object: &JsValue, method: &str, args: &[JsValue]) -> Result<Promise, String> {
+pub fn call_method(object: &JsValue, method: &str, args: &[JsValue]) -> Result<Promise, AppError> {
     apply(object, method, args)?
         .dyn_into::<Promise>()
-        .map_err(|_| format!("{method} did not return a promise"))
+        .map_err(|_| AppError::browser(format!("{method} did not return a promise")))
 }
 
 /// `object.method(...args)` and its result.
-pub fn apply(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+pub fn apply(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, AppError> {
     let function = get(object, method)
         .dyn_into::<js_sys::Function>()
-        .map_err(|_| format!("this browser has no {method}"))?;
+        .map_err(|_| AppError::browser(format!("this browser has no {method}")))?;
     let args: js_sys::Array = args.iter().collect();
-    function.apply(object, &args).map_err(|e| error_text(&e))
+    function.apply(object, &args).map_err(|e| browser_error(&e))
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::window_event_listener;
 use web_sys::Blob;
 
-use super::image::{first_file, first_of};
+use super::image::transfer::{first_file, first_of};
 
 /// Drag-and-drop anywhere on the page and paste from the clipboard: `dragging` hears when a
 /// drag hovers over the window or leaves it, `file` gets the first file of a drop or paste

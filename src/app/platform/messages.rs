@@ -9,49 +9,64 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 use super::js;
+use crate::app::state::error::AppError;
 
-/// Posts `message` (and `bytes`, `floats`) to `target`: a `Worker`, or the worker's global
+/// What travels beside a message.
+#[derive(Default)]
+pub struct Beside<'a> {
+    /// Bytes (a photo's RGB, a crop), copied into a buffer that is transferred.
+    pub bytes: Option<&'a [u8]>,
+    /// Floats (activation maps), likewise.
+    pub floats: Option<&'a [f32]>,
+    /// A transferable object (an `ImageBitmap`): the receiver's from then on, unusable here.
+    pub moved: Option<&'a JsValue>,
+}
+
+impl<'a> Beside<'a> {
+    pub fn bytes(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes: Some(bytes),
+            ..Self::default()
+        }
+    }
+
+    pub fn moved(object: &'a JsValue) -> Self {
+        Self {
+            moved: Some(object),
+            ..Self::default()
+        }
+    }
+}
+
+fn transport(detail: impl Into<String>) -> AppError {
+    AppError::Transport {
+        detail: detail.into(),
+    }
+}
+
+/// Posts `message` with what goes `beside` it to `target`: a `Worker`, or the worker's global
 /// scope.
-pub fn post(
-    target: &JsValue,
-    message: &impl Serialize,
-    bytes: Option<&[u8]>,
-    floats: Option<&[f32]>,
-) -> Result<(), String> {
-    let object = envelope(message)?;
+pub fn post(target: &JsValue, message: &impl Serialize, beside: Beside) -> Result<(), AppError> {
+    let json = serde_json::to_string(message).map_err(|e| transport(e.to_string()))?;
+    let object = js_sys::Object::new();
+    js::set(&object, "json", &json.into());
     let transfer = Array::new();
-    if let Some(bytes) = bytes {
+    if let Some(bytes) = beside.bytes {
         let array = Uint8Array::from(bytes);
         transfer.push(&array.buffer());
         js::set(&object, "bytes", &array);
     }
-    if let Some(floats) = floats {
+    if let Some(floats) = beside.floats {
         let array = Float32Array::from(floats);
         transfer.push(&array.buffer());
         js::set(&object, "floats", &array);
     }
+    if let Some(moved) = beside.moved {
+        transfer.push(moved);
+        js::set(&object, "moved", moved);
+    }
     js::call(target, "postMessage", &[object.into(), transfer.into()])
-}
-
-/// Posts `message` with `object` (an `ImageBitmap`) moved beside it: it is the receiver's from
-/// then on, and unusable here.
-pub fn post_moving(
-    target: &JsValue,
-    message: &impl Serialize,
-    object: &JsValue,
-) -> Result<(), String> {
-    let data = envelope(message)?;
-    js::set(&data, "moved", object);
-    let transfer = Array::of1(object);
-    js::call(target, "postMessage", &[data.into(), transfer.into()])
-}
-
-/// `{ json }`: what every message carries.
-fn envelope(message: &impl Serialize) -> Result<js_sys::Object, String> {
-    let json = serde_json::to_string(message).map_err(|e| e.to_string())?;
-    let object = js_sys::Object::new();
-    js::set(&object, "json", &json.into());
-    Ok(object)
+        .map_err(|e| transport(e.to_string()))
 }
 
 /// A message read back: what [`post`] sent.
@@ -59,13 +74,14 @@ pub struct Received<T> {
     pub message: T,
     pub bytes: Option<Vec<u8>>,
     pub floats: Option<Vec<f32>>,
-    /// What [`post_moving`] moved.
+    /// What was moved beside it.
     pub moved: Option<JsValue>,
 }
 
-pub fn read<T: DeserializeOwned>(data: &JsValue) -> Result<Received<T>, String> {
-    let json = js::get_string(data, "json").ok_or("a message without json")?;
-    let message = serde_json::from_str(&json).map_err(|e| format!("{e}: {json:.200}"))?;
+pub fn read<T: DeserializeOwned>(data: &JsValue) -> Result<Received<T>, AppError> {
+    let json = js::get_string(data, "json").ok_or_else(|| transport("a message without json"))?;
+    let message =
+        serde_json::from_str(&json).map_err(|e| transport(format!("{e}: {json:.200}")))?;
     let bytes = js::get(data, "bytes");
     let floats = js::get(data, "floats");
     let moved = js::get(data, "moved");

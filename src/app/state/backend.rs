@@ -62,17 +62,27 @@ impl AdapterInfo {
     }
 }
 
-/// Where WebGPU stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GpuState {
-    Probing,
+/// How WebGPU started: the one outcome of the one start-up (`transport::gpu::start`), on the
+/// page's thread or in the engine's worker.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum GpuStart {
     /// Not tried (`?backend=cpu`).
-    Skipped,
+    NotAsked,
     /// The browser offers no WebGPU, or no adapter.
     Unavailable(String),
-    /// WebGPU exists but burn could not start on it.
+    /// An adapter, but burn could not start on it.
     Failed(String),
     Ready(AdapterInfo),
+}
+
+impl GpuStart {
+    /// The adapter burn runs on, when it started.
+    pub fn adapter(&self) -> Option<&AdapterInfo> {
+        match self {
+            GpuStart::Ready(info) => Some(info),
+            _ => None,
+        }
+    }
 }
 
 /// The float type a network computes in.
@@ -131,7 +141,8 @@ pub enum RunsIn {
 pub struct BackendInfo {
     /// The backend models run on; `None` while starting.
     pub active: Option<BackendKind>,
-    pub gpu: GpuState,
+    /// How WebGPU started; `None` while it is being tried.
+    pub gpu: Option<GpuStart>,
     /// Shown when the page fell back to the CPU by itself.
     pub notice: Option<String>,
     pub runs_in: RunsIn,
@@ -145,7 +156,7 @@ impl Default for BackendInfo {
     fn default() -> Self {
         Self {
             active: None,
-            gpu: GpuState::Probing,
+            gpu: None,
             notice: None,
             runs_in: RunsIn::Starting,
             f16_failed: false,

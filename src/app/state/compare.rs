@@ -7,6 +7,7 @@ use effnet::Variant;
 use effnet::predict::Prediction;
 use serde::Serialize;
 
+use super::error::AppError;
 use super::results::Cams;
 
 /// One variant's result in the compare view.
@@ -23,7 +24,7 @@ pub struct Card {
     pub flops: u64,
     pub crop_size: usize,
     pub cam_peak: Option<[f64; 2]>,
-    pub error: Option<String>,
+    pub error: Option<AppError>,
     #[serde(skip)]
     pub crop: Option<Arc<effnet::preprocess::RgbImage>>,
     #[serde(skip)]

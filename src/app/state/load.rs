@@ -4,6 +4,8 @@ use effnet::Variant;
 use effnet::weights::manifest::{Manifest, ManifestEntry};
 use effnet::weights::web::Precision;
 
+use super::error::AppError;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManifestState {
     Loading,
@@ -11,7 +13,7 @@ pub enum ManifestState {
     Missing,
     Loaded(Manifest),
     /// The manifest exists but cannot be read: treated as missing, with the reason shown.
-    Failed(String),
+    Failed(AppError),
 }
 
 impl ManifestState {
@@ -44,7 +46,8 @@ pub enum LoadState {
         variant: Variant,
         what: String,
     },
-    Ready {
+    /// The network is in memory, ready to run.
+    Loaded {
         variant: Variant,
         pretrained: bool,
         from_cache: bool,
@@ -52,12 +55,9 @@ pub enum LoadState {
     },
     Failed {
         variant: Variant,
-        message: String,
+        error: AppError,
     },
 }
-
-/// How the message of a failed load ends (the next successful load clears such messages).
-pub const LOAD_FAILED: &str = ". Other variants still work.";
 
 /// One line saying what a variant's weights are.
 pub fn describe_entry(entry: &ManifestEntry) -> String {
@@ -79,6 +79,15 @@ pub enum WeightsOrigin {
     Cache,
     /// Downloaded and stored in the Cache API.
     Network,
-    /// Downloaded, but the browser refused to store it (the reason: e.g. QuotaExceededError).
-    NetworkNotStored(String),
+    /// Downloaded, but the browser did not store it.
+    NetworkNotStored(StoreRefusal),
+}
+
+/// Why the browser did not store a file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StoreRefusal {
+    /// Its storage is full, or it refuses to give the site more (a `QuotaExceededError`).
+    Quota { detail: String },
+    /// No Cache API here (an insecure context), or another refusal (the browser's words).
+    Other { detail: String },
 }

@@ -2,9 +2,11 @@
 //! knows the engine, the browser or the views; only `actions` write these signals.
 
 pub mod activation_map;
+pub mod activity;
 pub mod backend;
 pub mod bench;
 pub mod compare;
+pub mod error;
 pub mod load;
 pub mod measurements;
 pub mod offline;
@@ -16,9 +18,11 @@ use effnet::Variant;
 use leptos::prelude::*;
 
 use activation_map::CamSettings;
+use activity::{Activity, StartStep};
 use backend::BackendInfo;
 use bench::BenchState;
 use compare::CompareState;
+use error::AppError;
 use load::{LoadState, ManifestState};
 use measurements::Measurements;
 use offline::OfflineState;
@@ -36,8 +40,9 @@ pub struct AppState {
     pub result: RwSignal<Option<RunResult>>,
     /// Results shown so far (tests wait for it to grow).
     pub result_count: RwSignal<u64>,
-    pub error: RwSignal<Option<String>>,
-    pub status: RwSignal<String>,
+    pub error: RwSignal<Option<AppError>>,
+    /// What the page is doing (the status line says it).
+    pub activity: RwSignal<Activity>,
     /// What the current input is (file name and size, or the webcam).
     pub input: RwSignal<Option<String>>,
     pub webcam: RwSignal<WebcamStats>,
@@ -90,7 +95,9 @@ impl AppState {
             result: RwSignal::new(None),
             result_count: RwSignal::new(0),
             error: RwSignal::new(None),
-            status: RwSignal::new("Starting…".into()),
+            activity: RwSignal::new(Activity::Starting {
+                step: StartStep::Page,
+            }),
             input: RwSignal::new(None),
             webcam: RwSignal::new(WebcamStats::default()),
             bench: RwSignal::new(None),

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use effnet::preprocess::RgbImage;
 use leptos::prelude::*;
+
+use crate::app::actions::App;
 use wasm_bindgen::JsCast;
 
 use crate::app::actions;
 use crate::app::platform::canvas::{draw_cam, draw_crop};
 use crate::app::platform::js;
-use crate::app::state::AppState;
 use crate::app::state::activation_map::shown_class;
 use crate::app::state::results::Cams;
 
@@ -22,7 +23,8 @@ pub fn CropView(
     cams: Option<Arc<Cams>>,
     #[prop(into)] testid: String,
 ) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let crop_ref = NodeRef::<leptos::html::Canvas>::new();
     let cam_ref = NodeRef::<leptos::html::Canvas>::new();
     let size = crop.width;
@@ -82,7 +84,8 @@ pub fn CropView(
 /// The overlay's switch and opacity slider.
 #[component]
 pub fn CamControls() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     view! {
         <div class="cam-controls">
             <label>
@@ -92,9 +95,9 @@ pub fn CamControls() -> impl IntoView {
                     prop:checked=move || state.cam.with(|s| s.enabled)
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        actions::set_cam(state, |s| s.enabled = on);
+                        actions::set_cam(app, |s| s.enabled = on);
                         if on {
-                            actions::refresh(state);
+                            actions::refresh(app);
                         }
                     }
                 />
@@ -110,7 +113,7 @@ pub fn CamControls() -> impl IntoView {
                     prop:value=move || (state.cam.with(|s| s.opacity) * 100.0).round().to_string()
                     on:input=move |ev| {
                         let v = event_target_value(&ev).parse::<f64>().unwrap_or(50.0) / 100.0;
-                        actions::set_cam(state, |s| s.opacity = v.clamp(0.0, 1.0));
+                        actions::set_cam(app, |s| s.opacity = v.clamp(0.0, 1.0));
                     }
                 />
             </label>

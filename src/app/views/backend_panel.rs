@@ -2,31 +2,37 @@
 
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use crate::app::actions;
-use crate::app::state::AppState;
 use crate::app::state::backend::{
-    BackendInfo, BackendKind, GpuState, HalfChoice, Precision, RunsIn,
+    BackendInfo, BackendKind, GpuStart, HalfChoice, Precision, RunsIn,
 };
 
 /// Shows the backend in use, the adapter, and lets the visitor switch.
 #[component]
 pub fn BackendPanel() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let active = move || state.backend.with(|b| b.active);
-    let gpu_ready = move || state.backend.with(|b| matches!(b.gpu, GpuState::Ready(_)));
+    let gpu_ready = move || {
+        state
+            .backend
+            .with(|b| matches!(b.gpu, Some(GpuStart::Ready(_))))
+    };
     let adapter = move || {
         state.backend.with(|b| match &b.gpu {
-            GpuState::Probing => "WebGPU: checking…".to_string(),
-            GpuState::Skipped => "WebGPU: not tried".to_string(),
-            GpuState::Unavailable(why) => format!("WebGPU unavailable: {why}"),
-            GpuState::Failed(why) => format!("WebGPU failed: {why}"),
-            GpuState::Ready(info) => format!("WebGPU adapter: {}", info.summary()),
+            None => "WebGPU: checking…".to_string(),
+            Some(GpuStart::NotAsked) => "WebGPU: not tried".to_string(),
+            Some(GpuStart::Unavailable(why)) => format!("WebGPU unavailable: {why}"),
+            Some(GpuStart::Failed(why)) => format!("WebGPU failed: {why}"),
+            Some(GpuStart::Ready(info)) => format!("WebGPU adapter: {}", info.summary()),
         })
     };
     let fallback = move || {
         state
             .backend
-            .with(|b| matches!(&b.gpu, GpuState::Ready(i) if i.fallback))
+            .with(|b| matches!(&b.gpu, Some(GpuStart::Ready(i)) if i.fallback))
     };
     let runs_in = move || {
         state.backend.with(|b| match &b.runs_in {
@@ -46,7 +52,7 @@ pub fn BackendPanel() -> impl IntoView {
         let choice = state.options.with_value(|o| o.engine.f16);
         state.backend.with(|b| precision(choice, b))
     };
-    let switch = move |kind: BackendKind| actions::select_backend(state, kind);
+    let switch = move |kind: BackendKind| actions::select_backend(app, kind);
     view! {
         <section class="panel backend" aria-label="Backend">
             <h2>"Backend"</h2>
@@ -91,7 +97,7 @@ fn precision(choice: HalfChoice, backend: &BackendInfo) -> (Option<Precision>, S
     let Some(kind) = backend.active else {
         return (None, "Precision: starting…".into());
     };
-    let shader_f16 = matches!(&backend.gpu, GpuState::Ready(i) if i.shader_f16);
+    let shader_f16 = matches!(&backend.gpu, Some(GpuStart::Ready(i)) if i.shader_f16);
     let (choice, why) = if backend.f16_failed {
         (
             HalfChoice::Off,

@@ -5,10 +5,11 @@
 use effnet::Variant;
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use super::activation_map::{CamControls, CropView};
 use super::format::{billions, millions};
 use crate::app::actions::compare;
-use crate::app::state::AppState;
 use crate::app::state::compare::{Card, consensus};
 
 #[component]
@@ -35,7 +36,7 @@ fn CardView(card: Card, consensus: Option<(usize, usize)>) -> impl IntoView {
         >
             <h3>{card.variant.to_uppercase()} <span class="res">{format!("{0}×{0}", card.crop_size)}</span></h3>
             {(!card.pretrained).then(|| view! { <p class="random-warning">"Random initialisation: meaningless predictions"</p> })}
-            {card.error.clone().map(|e| view! { <p class="failed" role="alert">{e}</p> })}
+            {card.error.as_ref().map(|e| view! { <p class="failed" role="alert">{e.to_string()}</p> })}
             {card.crop.clone().map(|crop| view! { <CropView crop=crop cams=card.cams.clone() testid=format!("compare-crop-{}", card.variant)/> })}
             <ol class="top5 small">
                 {card.top5.iter().enumerate().map(|(i, p)| {
@@ -62,7 +63,8 @@ fn CardView(card: Card, consensus: Option<(usize, usize)>) -> impl IntoView {
 
 #[component]
 pub fn CompareView() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let ticks = Variant::ALL
         .into_iter()
         .map(|v| {
@@ -73,7 +75,7 @@ pub fn CompareView() -> impl IntoView {
                         type="checkbox"
                         data-testid=format!("compare-tick-{}", v.name())
                         prop:checked=move || compare::chosen(state).contains(&v)
-                        on:change=move |_| compare::toggle(state, v)
+                        on:change=move |_| compare::toggle(app, v)
                     />
                     {format!(" {v}")}
                     <small>{move || if pretrained() { " pretrained" } else { " random" }}</small>
@@ -107,7 +109,7 @@ pub fn CompareView() -> impl IntoView {
             <p class="hint">"Runs the current image through each ticked variant in turn, on the active backend."</p>
             <div class="ticks">{ticks}</div>
             <div class="buttons">
-                <button data-testid="compare-run" disabled=move || state.compare.with(|c| c.running) on:click=move |_| compare::run(state)>
+                <button data-testid="compare-run" disabled=move || state.compare.with(|c| c.running) on:click=move |_| compare::run(app)>
                     "Compare on the current image"
                 </button>
             </div>

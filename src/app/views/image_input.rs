@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use crate::app::actions::image::{submit_blob, submit_sample};
-use crate::app::state::AppState;
 
 /// The bundled photos (static/samples; see static/ATTRIBUTION.md).
 pub const SAMPLES: [(&str, &str); 5] = [
@@ -26,12 +27,13 @@ fn thumbnail(file: &str) -> String {
 /// `children`: more input modes, laid into the row after the file button (the webcam).
 #[component]
 pub fn ImageInput(children: Children) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let on_change = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
             let name = file.name();
-            submit_blob(state, file.into(), name);
+            submit_blob(app, file.into(), name);
         }
         // Picking the same file again must fire `change` again.
         input.set_value("");
@@ -54,7 +56,7 @@ pub fn ImageInput(children: Children) -> impl IntoView {
                                 title=title
                                 aria-label=format!("Classify the sample photo: {title}")
                                 data-testid=format!("sample-{file}")
-                                on:click=move |_| submit_sample(state, file)
+                                on:click=move |_| submit_sample(app, file)
                             >
                                 <img src=thumbnail(file) alt="" loading="lazy"/>
                             </button>

@@ -3,12 +3,14 @@
 
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use super::activation_map::{CamControls, CropView};
-use crate::app::state::AppState;
 
 #[component]
 pub fn ImageView() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     view! {
         <div class="image-view">
             {move || match state.result.get() {

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use super::backend_panel::BackendPanel;
 use super::compare::CompareView;
 use super::image_input::ImageInput;
@@ -16,14 +18,16 @@ use super::variant_switcher::VariantSwitcher;
 use super::variants::VariantPanel;
 use super::webcam::Webcam;
 use crate::app::actions;
-use crate::app::state::{AppState, Tab};
+use crate::app::state::Tab;
+use crate::app::state::error::AppError;
 
 /// The whole page; `dev_panel` is what the dev tools show under the variant panel (bench mode).
 #[component]
 pub fn Page(dev_panel: ViewFn) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let dragging = RwSignal::new(false);
-    actions::image::install_listeners(state, dragging);
+    actions::image::install_listeners(app, dragging);
     let dev_panel = move || dev_panel.run();
     let on = move |tab: Tab| move || state.tab.get() == tab;
     let off = move |tab: Tab| move || state.tab.get() != tab;
@@ -34,17 +38,17 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
                 <p class="tagline">
                     "EfficientNet-B0…B7 and Lite0…Lite4, run by burn on WebGPU (or the CPU) in this page. Nothing leaves your machine."
                 </p>
-                <p class="status" data-testid="status" role="status" aria-live="polite">{move || state.status.get()}</p>
+                <p class="status" data-testid="status" role="status" aria-live="polite">{move || state.activity.with(ToString::to_string)}</p>
                 <OfflineStatus/>
                 <Show when=move || state.error.with(Option::is_some)>
                     <div class="error" data-testid="error" role="alert">
-                        <span data-testid="error-message">{move || state.error.get().unwrap_or_default()}</span>
-                        <Show when=move || state.error.with(|e| e.as_deref().is_some_and(actions::is_load_failure))>
-                            <button class="retry" data-testid="retry" on:click=move |_| actions::retry_load(state)>
+                        <span data-testid="error-message">{move || state.error.with(|e| e.as_ref().map(ToString::to_string).unwrap_or_default())}</span>
+                        <Show when=move || state.error.with(|e| e.as_ref().is_some_and(AppError::is_load_failure))>
+                            <button class="retry" data-testid="retry" on:click=move |_| actions::retry_load(app)>
                                 "Retry"
                             </button>
                         </Show>
-                        <button class="dismiss" aria-label="Dismiss the message" on:click=move |_| actions::dismiss_error(state)>
+                        <button class="dismiss" aria-label="Dismiss the message" on:click=move |_| actions::dismiss_error(app)>
                             "×"
                         </button>
                     </div>
@@ -100,7 +104,8 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
 /// The views' tabs (WAI-ARIA tabs, automatic activation: the arrow keys move and select).
 #[component]
 fn Tabs() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let refs = roving::buttons(Tab::ALL.len());
     let tabs = Tab::ALL
         .into_iter()
@@ -108,7 +113,7 @@ fn Tabs() -> impl IntoView {
         .map(|(i, t)| {
             let selected = move || state.tab.get() == t;
             let on_key = roving::on_keydown(refs.clone(), i, move |next| {
-                actions::select_tab(state, Tab::ALL[next])
+                actions::select_tab(app, Tab::ALL[next])
             });
             view! {
                 <button
@@ -120,7 +125,7 @@ fn Tabs() -> impl IntoView {
                     data-testid=format!("tab-{}", t.id())
                     aria-selected=move || selected().to_string()
                     tabindex=move || if selected() { "0" } else { "-1" }
-                    on:click=move |_| actions::select_tab(state, t)
+                    on:click=move |_| actions::select_tab(app, t)
                     on:keydown=on_key
                 >
                     {t.label()}

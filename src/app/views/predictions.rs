@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use crate::app::actions;
-use crate::app::state::AppState;
 use crate::app::state::activation_map::shown_class;
 use crate::app::state::backend::Precision;
 
@@ -15,8 +16,9 @@ fn ms(v: Option<f64>) -> String {
 
 #[component]
 pub fn Predictions() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let choose = move |class: usize| actions::set_cam(state, |s| s.class = Some(class));
+    let app = expect_context::<App>();
+    let state = app.state;
+    let choose = move |class: usize| actions::set_cam(app, |s| s.class = Some(class));
     let has_result = move || state.result.with(Option::is_some);
     // The top class, said once per change (a webcam that keeps seeing the same thing is quiet).
     let announce = Memo::new(move |_| {

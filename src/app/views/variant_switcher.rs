@@ -6,15 +6,17 @@
 use effnet::{Family, Variant};
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use super::format::millions;
 use super::roving;
 use crate::app::actions;
-use crate::app::state::AppState;
 use crate::app::state::load::ManifestState;
 
 #[component]
 pub fn VariantSwitcher() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let refs = roving::buttons(Variant::ALL.len());
     let chips = Variant::ALL
         .into_iter()
@@ -30,7 +32,7 @@ pub fn VariantSwitcher() -> impl IntoView {
                 (false, false) => "random",
             };
             let on_key = roving::on_keydown(refs.clone(), i, move |next| {
-                actions::select_variant(state, Variant::ALL[next])
+                actions::select_variant(app, Variant::ALL[next])
             });
             let lite = v.family() == Family::Lite;
             view! {
@@ -49,7 +51,7 @@ pub fn VariantSwitcher() -> impl IntoView {
                     title=move || format!("{v} · {}", weights())
                     data-testid=format!("variant-chip-{}", v.name())
                     data-pretrained=move || pretrained().to_string()
-                    on:click=move |_| actions::select_variant(state, v)
+                    on:click=move |_| actions::select_variant(app, v)
                     on:keydown=on_key
                 >
                     <span class="chip-name">{short_name(v)}</span>

@@ -4,14 +4,16 @@
 use effnet::Variant;
 use leptos::prelude::*;
 
+use crate::app::actions::App;
+
 use super::format::{billions, millions, thousands};
 use crate::app::actions;
-use crate::app::state::AppState;
 use crate::app::state::load::{LoadState, ManifestState, describe_entry};
 
 #[component]
 pub fn VariantPanel() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let rows = Variant::ALL
         .into_iter()
         .map(|v| {
@@ -42,11 +44,11 @@ pub fn VariantPanel() -> impl IntoView {
                     data-pretrained=move || pretrained().to_string()
                     aria-selected=move || selected().to_string()
                     tabindex="0"
-                    on:click=move |_| actions::select_variant(state, v)
+                    on:click=move |_| actions::select_variant(app, v)
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" || ev.key() == " " {
                             ev.prevent_default();
-                            actions::select_variant(state, v);
+                            actions::select_variant(app, v);
                         }
                     }
                 >
@@ -91,7 +93,7 @@ pub fn VariantPanel() -> impl IntoView {
             <button
                 class="secondary"
                 data-testid="clear-cache"
-                on:click=move |_| actions::clear_weights_cache(state)
+                on:click=move |_| actions::clear_weights_cache(app)
             >
                 "Forget cached weights"
             </button>
@@ -103,7 +105,8 @@ pub fn VariantPanel() -> impl IntoView {
 /// Progress of the selected variant's weights.
 #[component]
 fn LoadStatus() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     view! {
         <div class="load" data-testid="weights-status">
             {move || match state.load.get() {
@@ -122,7 +125,7 @@ fn LoadStatus() -> impl IntoView {
                         .into_any()
                 }
                 LoadState::Preparing { what, .. } => view! { <span>{format!("{what}…")}</span> }.into_any(),
-                LoadState::Ready { variant, pretrained, from_cache, ms } => {
+                LoadState::Loaded { variant, pretrained, from_cache, ms } => {
                     let how = match (pretrained, from_cache) {
                         (false, _) => "random initialisation (no weights here)",
                         (true, true) => "weights from the browser cache",
@@ -135,11 +138,11 @@ fn LoadStatus() -> impl IntoView {
                     }
                         .into_any()
                 }
-                LoadState::Failed { variant, message } => {
+                LoadState::Failed { variant, error } => {
                     view! {
                         <span class="failed" data-state="failed">
-                            {format!("{variant} could not be loaded: {message} ")}
-                            <button class="retry" data-testid="retry-load" on:click=move |_| actions::retry_load(state)>
+                            {format!("{variant} could not be loaded: {error} ")}
+                            <button class="retry" data-testid="retry-load" on:click=move |_| actions::retry_load(app)>
                                 "Retry"
                             </button>
                         </span>
@@ -154,7 +157,8 @@ fn LoadStatus() -> impl IntoView {
 /// Per-stage architecture of the selected variant.
 #[component]
 fn StageTable() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     view! {
         {move || {
             let v = state.variant.get();

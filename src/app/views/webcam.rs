@@ -2,23 +2,25 @@
 //! camera runs) and the frame counters.
 
 use leptos::prelude::*;
+
+use crate::app::actions::App;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlVideoElement;
 
 use crate::app::actions::webcam;
-use crate::app::state::AppState;
 
 #[component]
 pub fn Webcam() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let video_ref = NodeRef::<leptos::html::Video>::new();
     let running = move || state.webcam.with(|s| s.running);
     let toggle = move |_| {
         let video: Option<HtmlVideoElement> = video_ref.get_untracked().map(|v| v.unchecked_into());
-        if running() || webcam::running() {
-            webcam::stop(state, video);
+        if running() || webcam::running(app) {
+            webcam::stop(app, video);
         } else if let Some(video) = video {
-            webcam::start(state, video);
+            webcam::start(app, video);
         }
     };
     let shown = move || running() || state.webcam.with(|s| s.frames > 0);

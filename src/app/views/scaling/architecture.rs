@@ -2,26 +2,47 @@
 //! blocks, and the input image as a square ∝ resolution. Every variant has the same nine rows,
 //! so changing the configuration moves the same elements and CSS transitions animate it.
 
-use effnet::EfficientNetConfig;
 use effnet::describe::Description;
+use effnet::{EfficientNetConfig, Variant};
 use leptos::prelude::*;
 
-/// Drawing area (SVG user units), sized so B7 (the largest preset) fits.
+/// Drawing area (SVG user units): the bars on the left, their labels on the right.
 const WIDTH: f64 = 640.0;
 const BAR_AREA: f64 = 300.0;
-/// Channels drawn at full bar width: B7's widest stage has 640. The head (1280–2560
-/// channels) is drawn at a quarter of that scale, and says so.
-const MAX_CHANNELS: f64 = 640.0;
+/// The head (1280–2560 channels) is drawn at a quarter of the stages' scale, and says so.
 pub const HEAD_SCALE: f64 = 0.25;
 /// Height of one block, and the gap between stages.
 const UNIT: f64 = 6.0;
 const GAP: f64 = 6.0;
-/// Resolution drawn at full square size (B7's 600).
-const MAX_RES: f64 = 600.0;
 const SQUARE: f64 = 90.0;
+
+/// What the drawing's full sizes stand for, from the presets: the widest stage (the head
+/// apart) of any preset fills the bar area, the largest input side the square.
+struct Scale {
+    channels: f64,
+    resolution: f64,
+}
+
+fn scale() -> Scale {
+    let described: Vec<Description> = Variant::ALL.iter().map(|v| v.config().describe()).collect();
+    let channels = described
+        .iter()
+        .flat_map(|d| {
+            let stages = d.stages.len().saturating_sub(1);
+            d.stages[..stages].iter().map(|s| s.out_channels)
+        })
+        .max()
+        .unwrap_or(1);
+    let resolution = described.iter().map(|d| d.resolution).max().unwrap_or(1);
+    Scale {
+        channels: channels as f64,
+        resolution: resolution as f64,
+    }
+}
 
 /// Geometry of one row: (x, y, width, height) of the bar.
 pub fn layout(d: &Description) -> Vec<(f64, f64, f64, f64)> {
+    let full = scale().channels;
     let mut y = SQUARE + 2.0 * GAP;
     let last = d.stages.len().saturating_sub(1);
     d.stages
@@ -31,7 +52,7 @@ pub fn layout(d: &Description) -> Vec<(f64, f64, f64, f64)> {
             // Linear in channels (a square-root scale would hide the growth), thin stages kept
             // visible.
             let scale = if i == last { HEAD_SCALE } else { 1.0 };
-            let w = (s.out_channels as f64 * scale / MAX_CHANNELS * BAR_AREA).max(3.0);
+            let w = (s.out_channels as f64 * scale / full * BAR_AREA).max(3.0);
             let h = s.repeats as f64 * UNIT;
             let row = (20.0 + (BAR_AREA - w) / 2.0, y, w, h);
             y += h + GAP;
@@ -52,7 +73,8 @@ pub fn ArchitecturePicture(
         rows.with(|r| r.last().map(|&(_, y, _, h)| y + h + GAP).unwrap_or(100.0))
             .max(420.0)
     };
-    let square = move || description.with(|d| d.resolution as f64 / MAX_RES * SQUARE);
+    let full_resolution = scale().resolution;
+    let square = move || description.with(|d| d.resolution as f64 / full_resolution * SQUARE);
     let stage_count = description.with_untracked(|d| d.stages.len());
     let bars = (0..stage_count)
         .map(|i| {

@@ -5,7 +5,8 @@
 use effnet::{Family, Variant};
 use leptos::prelude::*;
 
-use crate::app::state::AppState;
+use crate::app::actions::App;
+
 use crate::app::views::format::billions;
 
 const W: f64 = 420.0;
@@ -14,7 +15,14 @@ const LEFT: f64 = 48.0;
 const BOTTOM: f64 = 36.0;
 const TOP: f64 = 12.0;
 const RIGHT: f64 = 12.0;
-const TOP1: (f64, f64) = (74.0, 85.0);
+/// The top-1 axis: the presets' reported accuracies, a point of margin below and above.
+fn top1_range() -> (f64, f64) {
+    let (lo, hi) = Variant::ALL
+        .iter()
+        .map(|v| v.reported_top1())
+        .fold((f64::MAX, f64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    ((lo - 1.0).floor(), (hi + 0.7).ceil())
+}
 
 /// A point of a chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +43,8 @@ fn x_of(v: f64, (lo, hi): (f64, f64)) -> f64 {
 }
 
 fn y_of(top1: f64) -> f64 {
-    TOP + (TOP1.1 - top1) / (TOP1.1 - TOP1.0) * (H - TOP - BOTTOM)
+    let (lo, hi) = top1_range();
+    TOP + (hi - top1) / (hi - lo) * (H - TOP - BOTTOM)
 }
 
 /// Log-scale range around `values` (a decade pad on each side keeps single points visible).
@@ -141,7 +150,8 @@ fn Chart(
             .collect_view();
         view! { {axis} {families} {dots} }
     };
-    let y_ticks = (75..=85)
+    let (lo, hi) = top1_range();
+    let y_ticks = (lo as i32 + 1..=hi as i32)
         .step_by(2)
         .map(|t| {
             let y = y_of(t as f64);
@@ -175,7 +185,8 @@ fn Chart(
 
 #[component]
 pub fn Charts() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let flops = Signal::derive(|| {
         Variant::ALL
             .into_iter()

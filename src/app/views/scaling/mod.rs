@@ -11,13 +11,14 @@ pub use explorer::Explorer;
 
 use leptos::prelude::*;
 
-use crate::app::state::AppState;
+use crate::app::actions::App;
 
 /// The "Scaling" tab: the selected variant's picture (animated when the variant changes), the
 /// explorer and the charts.
 #[component]
 pub fn ScalingView() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let app = expect_context::<App>();
+    let state = app.state;
     let config = Signal::derive(move || state.variant.get().config());
     view! {
         <section class="panel architecture" aria-label="Architecture" data-testid="architecture">
