@@ -309,3 +309,187 @@ fn from_json<T: DeserializeOwned>(value: Value, key: &str) -> Result<T, HeadErro
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("JSON of plain values")
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::teach::{Metrics, Scored};
+
+    /// A small head with every field set (3 classes over 4 features).
+    pub(crate) fn example() -> Head {
+        let truth = [0, 1, 2, 2];
+        let predicted = [0, 1, 1, 2];
+        let metrics = Metrics::from_predictions(&truth, &predicted, 3).unwrap();
+        Head {
+            classes: vec!["cat".into(), "dog".into(), "déjà vu".into()],
+            backbone: Backbone {
+                variant: "lite0".into(),
+                weights_sha256: "ab".repeat(32),
+            },
+            preprocessing: Preprocessing::lite(224),
+            normalization: Normalization {
+                mean: vec![0.5, -1.0, 2.0, 0.0],
+                std: vec![1.0, 0.5, 2.0, 0.25],
+            },
+            weight: (0..12).map(|i| i as f32 * 0.1 - 0.6).collect(),
+            bias: vec![0.1, -0.2, 0.3],
+            settings: TrainSettings::default(),
+            report: Some(Report {
+                train_per_class: vec![3, 2, 4],
+                validation_per_class: vec![1, 1, 2],
+                validation: vec![Scored {
+                    example: 7,
+                    truth: 2,
+                    predicted: 1,
+                    ncm: 2,
+                }],
+                head: metrics.clone(),
+                ncm: metrics,
+                losses: vec![1.5, 0.75],
+            }),
+        }
+    }
+
+    /// `bytes` with its header's JSON changed by `edit`.
+    fn with_header(bytes: &[u8], edit: impl FnOnce(&mut Map<String, Value>)) -> Vec<u8> {
+        let (header, mut meta, data) = safetensors::split(bytes).unwrap();
+        let mut header: Map<String, Value> = header.into_iter().collect();
+        edit(&mut header);
+        if let Some(m) = header.remove("__metadata__") {
+            meta = m;
+        }
+        safetensors::assemble(header, meta, data)
+    }
+
+    #[test]
+    fn a_head_file_round_trips() {
+        let head = example();
+        let bytes = head.encode();
+        assert_eq!(Head::decode(&bytes), Ok(head.clone()));
+        let without_report = Head {
+            report: None,
+            ..head
+        };
+        assert_eq!(Head::decode(&without_report.encode()), Ok(without_report));
+    }
+
+    #[test]
+    fn logits_are_the_normalised_features_through_the_linear_layer() {
+        let head = example();
+        let x = [1.5, 0.0, 4.0, 0.5];
+        // (x − mean) / std = [1, 2, 1, 2]; logits_c = bias_c + Σ_d z_d · w[d][c].
+        let z = [1.0, 2.0, 1.0, 2.0];
+        let expected: Vec<f32> = (0..3)
+            .map(|c| head.bias[c] + (0..4).map(|d| z[d] * head.weight[d * 3 + c]).sum::<f32>())
+            .collect();
+        let logits = head.logits(&x).unwrap();
+        for (a, b) in logits.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-6, "{logits:?} vs {expected:?}");
+        }
+        let p = head.probabilities(&x).unwrap();
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(head.predict(&x).unwrap(), 2);
+        assert!(head.logits(&x[..3]).is_err());
+    }
+
+    #[test]
+    fn another_backbone_is_refused() {
+        let head = example();
+        let bytes = head.encode();
+        assert!(Head::decode_for(&bytes, &head.backbone).is_ok());
+        for given in [
+            Backbone {
+                variant: "lite1".into(),
+                ..head.backbone.clone()
+            },
+            Backbone {
+                weights_sha256: "cd".repeat(32),
+                ..head.backbone.clone()
+            },
+        ] {
+            let err = Head::decode_for(&bytes, &given).unwrap_err();
+            assert_eq!(
+                err,
+                HeadError::WrongBackbone {
+                    head: head.backbone.clone(),
+                    given: given.clone()
+                }
+            );
+            assert!(err.to_string().contains("trained on the features of lite0"));
+        }
+    }
+
+    #[test]
+    fn damaged_head_files_say_what_is_wrong() {
+        let bytes = example().encode();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (Vec::new(), "too short"),
+            (bytes[..bytes.len() - 4].to_vec(), "truncated"),
+            (bytes[..40].to_vec(), "truncated header"),
+            (
+                crate::weights::web::FORMAT.as_bytes().to_vec(),
+                "truncated header",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h.insert("__metadata__".into(), serde_json::json!({"format": "x"}));
+                }),
+                "unknown format",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h.remove("std");
+                }),
+                "no tensor std",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h["bias"]["dtype"] = "F16".into();
+                }),
+                "tensor bias has a wrong size or type",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h["weight"]["shape"] = serde_json::json!([3, 4]);
+                }),
+                "shapes do not fit",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h["weight"]["shape"] = serde_json::json!([usize::MAX, 4]);
+                }),
+                "wrong size",
+            ),
+            (
+                with_header(&bytes, |h| {
+                    h.insert("extra".into(), h["bias"].clone());
+                }),
+                "unexpected tensor extra",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let err = Head::decode(&bytes).unwrap_err().to_string();
+            assert!(err.contains(expected), "'{err}' does not say '{expected}'");
+        }
+        // Values that cannot be a head: two classes named for three columns, a zero std, NaN.
+        let mut head = example();
+        head.classes.pop();
+        assert!(Head::decode(&head.encode()).is_err());
+        let mut head = example();
+        head.normalization.std[1] = 0.0;
+        assert!(
+            Head::decode(&head.encode())
+                .unwrap_err()
+                .to_string()
+                .contains("≤ 0")
+        );
+        let mut head = example();
+        head.weight[5] = f32::NAN;
+        assert!(
+            Head::decode(&head.encode())
+                .unwrap_err()
+                .to_string()
+                .contains("non-finite")
+        );
+    }
+}

@@ -37,8 +37,12 @@ pub enum TeachError {
     TooFewClasses { found: usize },
     /// A class with no example.
     EmptyClass { class: usize },
-    /// A label (or row index) outside its range.
+    /// A label outside `0..num_classes`.
     LabelOutOfRange { label: usize, num_classes: usize },
+    /// A row index outside `0..rows`.
+    NoSuchRow { row: usize, rows: usize },
+    /// Features whose length is not a whole number of rows of `dim` values.
+    NotRows { len: usize, dim: usize },
     /// A buffer of the wrong length.
     LengthMismatch {
         what: &'static str,
@@ -61,6 +65,10 @@ impl fmt::Display for TeachError {
             Self::EmptyClass { class } => write!(f, "class {class} has no examples"),
             Self::LabelOutOfRange { label, num_classes } => {
                 write!(f, "label {label} is not below {num_classes}")
+            }
+            Self::NoSuchRow { row, rows } => write!(f, "row {row} is not below {rows}"),
+            Self::NotRows { len, dim } => {
+                write!(f, "{len} values are not rows of {dim} features")
             }
             Self::LengthMismatch {
                 what,

@@ -191,3 +191,71 @@ impl Teaching {
         Ok((head, report))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::teach::rng::SplitMix64;
+
+    /// `per_class` examples of each of 3 classes: 8 features around a class centre.
+    fn examples(per_class: usize) -> (Vec<f32>, Vec<usize>) {
+        let mut rng = SplitMix64::new(99);
+        let (mut features, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..3 * per_class {
+            let class = i % 3;
+            labels.push(class);
+            for d in 0..8 {
+                let centre = if d % 3 == class { 2.0 } else { 0.0 };
+                features.push(centre + rng.unit() as f32);
+            }
+        }
+        (features, labels)
+    }
+
+    fn teach(features: &[f32], labels: &[usize], seed: u64) -> (Head, Report) {
+        let classes = vec!["a".to_string(), "b".into(), "c".into()];
+        let settings = TrainSettings {
+            seed,
+            epochs: 20,
+            learning_rate: 0.01,
+            ..TrainSettings::default()
+        };
+        let device = Device::default();
+        let mut teaching =
+            Teaching::new(classes, features, 8, labels.to_vec(), settings, &device).unwrap();
+        while !teaching.is_done() {
+            teaching.epoch().unwrap();
+        }
+        let backbone = Backbone {
+            variant: "lite0".into(),
+            weights_sha256: "00".repeat(32),
+        };
+        teaching.finish(backbone, Preprocessing::lite(224)).unwrap()
+    }
+
+    #[test]
+    fn teaching_learns_separable_classes_and_reports_consistently() {
+        let (features, labels) = examples(20);
+        let (head, report) = teach(&features, &labels, 3);
+        assert_eq!(report.train_per_class, [17, 17, 17]);
+        assert_eq!(report.validation_per_class, [3, 3, 3]);
+        assert_eq!(report.losses.len(), 20);
+        assert!(
+            report.losses[19] < report.losses[0] / 2.0,
+            "{:?}",
+            report.losses
+        );
+        assert_eq!(report.head.accuracy, Some(1.0));
+        assert_eq!(report.ncm.accuracy, Some(1.0));
+        // The report's predictions are the head's on those examples' features.
+        for s in &report.validation {
+            let row = &features[s.example * 8..(s.example + 1) * 8];
+            assert_eq!(head.predict(row).unwrap(), s.predicted);
+            assert_eq!(labels[s.example], s.truth);
+        }
+        assert_eq!(head.report.as_ref(), Some(&report));
+        // Identical inputs, identical head; another seed, another split and head.
+        assert_eq!(teach(&features, &labels, 3).0, head);
+        assert_ne!(teach(&features, &labels, 4).0.weight, head.weight);
+    }
+}

@@ -102,19 +102,15 @@ impl Normalization {
     /// The mean and `sqrt(variance + VARIANCE_EPSILON)` (population variance) of each of the
     /// `dim` dimensions over the rows of `features` listed in `rows`, computed in f64.
     pub fn fit(features: &[f32], dim: usize, rows: &[usize]) -> Result<Self, TeachError> {
-        if dim == 0 || features.len() % dim != 0 {
-            return Err(TeachError::LengthMismatch {
-                what: "features",
-                expected: dim.max(1) * (features.len() / dim.max(1)),
-                found: features.len(),
+        if dim == 0 || !features.len().is_multiple_of(dim) {
+            return Err(TeachError::NotRows {
+                len: features.len(),
+                dim,
             });
         }
         let n = features.len() / dim;
-        if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
-            return Err(TeachError::LabelOutOfRange {
-                label: bad,
-                num_classes: n,
-            });
+        if let Some(&row) = rows.iter().find(|&&r| r >= n) {
+            return Err(TeachError::NoSuchRow { row, rows: n });
         }
         if rows.is_empty() {
             return Err(TeachError::NoTrainingExamples);
