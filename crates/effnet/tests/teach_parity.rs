@@ -10,36 +10,12 @@
 mod common;
 
 use burn::tensor::Device;
-use common::{fixtures_dir, generated};
+use common::{fixtures_dir, floats, generated, max_diff, usizes};
 use effnet::teach::rng::{Purpose, SplitMix64};
 use effnet::teach::{Normalization, TrainSettings, Trainer, initial_head};
 use serde_json::Value;
 
-const TOLERANCE: f32 = 1e-4;
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("integer") as usize)
-        .collect()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
+const TOLERANCE: f64 = 1e-4;
 
 #[test]
 fn the_head_trains_as_in_pytorch() {

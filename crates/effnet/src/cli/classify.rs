@@ -11,17 +11,35 @@ use crate::teach::{Backbone, Head};
 use crate::weights::manifest::sha256_hex;
 use crate::weights::{import, web};
 
+/// Which network, from which file: what `classify`, `teach` and `evaluate` take.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Network {
     /// Variant (b0…b7, lite0…lite4).
     #[arg(long)]
-    variant: String,
+    pub variant: String,
     /// Web-format weights from `effnet convert`, or a PyTorch checkpoint.
     #[arg(long)]
-    weights: PathBuf,
+    pub weights: PathBuf,
     /// Key naming, when --weights is a PyTorch checkpoint (default: detect).
     #[arg(long)]
-    source: Option<String>,
+    pub source: Option<String>,
+}
+
+impl Network {
+    /// The variant and its network loaded from the weights.
+    pub fn load(&self) -> Result<(Variant, Classifier), String> {
+        let variant = super::parse_variant(&self.variant)?;
+        Ok((
+            variant,
+            load(&self.weights, self.source.as_deref(), variant)?,
+        ))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    network: Network,
     /// How many classes to show.
     #[arg(long, default_value_t = 5)]
     top: usize,
@@ -55,11 +73,7 @@ pub(super) struct Classifier {
 
 /// Loads `variant` from `weights` (web format, or a PyTorch checkpoint in the naming `source`
 /// names or, without it, the one detected).
-pub(super) fn load(
-    weights: &Path,
-    source: Option<&str>,
-    variant: Variant,
-) -> Result<Classifier, String> {
+fn load(weights: &Path, source: Option<&str>, variant: Variant) -> Result<Classifier, String> {
     let device = Device::default();
     let bytes =
         std::fs::read(weights).map_err(|e| format!("cannot read {}: {e}", weights.display()))?;
@@ -170,8 +184,7 @@ fn head_predictions(
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let variant = super::parse_variant(&args.variant)?;
-    let mut classifier = load(&args.weights, args.source.as_deref(), variant)?;
+    let (variant, mut classifier) = args.network.load()?;
     if !args.no_fold {
         classifier.model = classifier.model.for_cpu();
     }

@@ -2,30 +2,24 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::classify::{self, Classifier};
+use super::classify::{Classifier, Network};
 use super::folders;
 use crate::labels;
 use crate::predict::top_k;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Variant (b0…b7, lite0…lite4).
-    #[arg(long)]
-    variant: String,
-    /// Web-format weights from `effnet convert`, or a PyTorch checkpoint.
-    #[arg(long)]
-    weights: PathBuf,
-    /// Key naming, when --weights is a PyTorch checkpoint (default: detect).
-    #[arg(long)]
-    source: Option<String>,
+    #[command(flatten)]
+    network: Network,
     /// Print one JSON object: top-1, top-5, every class and the worst ones.
     #[arg(long)]
     json: bool,
     /// How many of the worst classes to list.
     #[arg(long, default_value_t = 5)]
     worst: usize,
-    /// Images per pass through the network.
-    #[arg(long, default_value_t = 8)]
+    /// Images per pass through the network (more than one is no faster on the CPU backend:
+    /// docs/bench-teach.md).
+    #[arg(long, default_value_t = 1)]
     batch: usize,
     /// A folder with one sub-folder per ImageNet class, named by WordNet id (`n01440764`) or
     /// by class name (as in crates/effnet/data/imagenet_classes.txt).
@@ -56,7 +50,6 @@ impl ClassScore {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let variant = super::parse_variant(&args.variant)?;
     let folders = folders::class_folders(&args.dir)?;
     if folders.is_empty() {
         return Err(format!(
@@ -83,8 +76,7 @@ pub fn run(args: Args) -> Result<(), String> {
         ));
     }
     let indices: Vec<usize> = indices.into_iter().flatten().collect();
-    let mut classifier: Classifier =
-        classify::load(&args.weights, args.source.as_deref(), variant)?;
+    let (variant, mut classifier) = args.network.load()?;
     classifier.model = classifier.model.for_cpu();
     let ran = folders::run_images(&folders, &classifier, args.batch, Classifier::logits)?;
     if ran.examples.is_empty() {
@@ -94,7 +86,7 @@ pub fn run(args: Args) -> Result<(), String> {
     if num_classes != 1000 {
         return Err(format!(
             "{} has {num_classes} classes, not ImageNet's 1000",
-            args.weights.display()
+            args.network.weights.display()
         ));
     }
     let mut scores: Vec<ClassScore> = folders

@@ -4,21 +4,15 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde_json::json;
 
-use super::classify::{self, Classifier};
+use super::classify::{Classifier, Network};
 use super::folders::{self, ClassFolder};
 use crate::teach::{Metrics, Teaching, TrainSettings};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Variant of the backbone (b0…b7, lite0…lite4).
-    #[arg(long)]
-    variant: String,
-    /// The backbone's weights: web format from `effnet convert`, or a PyTorch checkpoint.
-    #[arg(long)]
-    weights: PathBuf,
-    /// Key naming, when --weights is a PyTorch checkpoint (default: detect).
-    #[arg(long)]
-    source: Option<String>,
+    /// The backbone.
+    #[command(flatten)]
+    network: Network,
     /// Where to write the head (safetensors).
     #[arg(long)]
     out: PathBuf,
@@ -42,8 +36,9 @@ pub struct Args {
     /// Share of each class held out for validation (a class of one image: none).
     #[arg(long, default_value_t = 0.15)]
     validation: f64,
-    /// Images per pass through the backbone.
-    #[arg(long, default_value_t = 8)]
+    /// Images per pass through the backbone. On the CPU backend more than one is no faster
+    /// (docs/bench-teach.md: batch 8 gives 0.75× the images/s of batch 1).
+    #[arg(long, default_value_t = 1)]
     feature_batch: usize,
     /// A folder with one sub-folder of images per class (classes sorted by name).
     dir: PathBuf,
@@ -80,7 +75,6 @@ fn per_class_json(names: &[String], metrics: &Metrics) -> serde_json::Value {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let variant = super::parse_variant(&args.variant)?;
     let settings = TrainSettings {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -92,8 +86,7 @@ pub fn run(args: Args) -> Result<(), String> {
     };
     settings.check().map_err(|e| e.to_string())?;
     let folders = classes(&args)?;
-    let mut classifier: Classifier =
-        classify::load(&args.weights, args.source.as_deref(), variant)?;
+    let (variant, mut classifier) = args.network.load()?;
     classifier.model = classifier.model.for_cpu();
 
     let start = Instant::now();
