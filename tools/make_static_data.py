@@ -4,6 +4,9 @@
   * crates/effnet/data/imagenet_classes.txt: the 1000 ImageNet-1k class names in class-index order, one per
     line, from torchvision's `torchvision/models/_meta.py` (`_IMAGENET_CATEGORIES`, BSD-3-Clause)
     as installed by Debian's python3-torchvision.
+  * crates/effnet/data/imagenet_wnids.txt: the 1000 ImageNet-1k WordNet ids (`n01440764`, ...) in
+    class-index order, copied from timm 0.9.16's `timm/data/_info/imagenet_synsets.txt`
+    (Apache-2.0), which tools/fetch_python_deps.sh unpacks into target/pydeps.
   * static/samples/: sample photos from the scikit-image 0.25.2 wheel (`skimage/data/`),
     copied byte for byte; run `tools/fetch_python_deps.sh --samples` first.
   * static/samples/thumbs/: the gallery's thumbnails (JPEG, 144 px on the long side), made from
@@ -29,6 +32,7 @@ def main():
     with open(os.path.join(ROOT, "crates", "effnet", "data", "imagenet_classes.txt"), "w", encoding="utf-8") as f:
         f.write("".join(n + "\n" for n in names))
     print("wrote crates/effnet/data/imagenet_classes.txt")
+    write_wnids()
 
     src = os.path.join(ROOT, "target", "skimage-data")
     if not os.path.isdir(src):
@@ -37,6 +41,19 @@ def main():
         shutil.copyfile(os.path.join(src, name), os.path.join(ROOT, "static", "samples", name))
         print("copied static/samples/" + name)
     make_thumbnails()
+
+
+def write_wnids():
+    src = os.path.join(ROOT, "target", "pydeps", "timm", "data", "_info", "imagenet_synsets.txt")
+    if not os.path.exists(src):
+        sys.exit("target/pydeps/timm is missing: run tools/fetch_python_deps.sh")
+    with open(src, encoding="utf-8") as f:
+        wnids = f.read().split()
+    assert len(wnids) == 1000 and len(set(wnids)) == 1000, len(wnids)
+    assert all(len(w) == 9 and w[0] == "n" and w[1:].isdigit() for w in wnids)
+    with open(os.path.join(ROOT, "crates", "effnet", "data", "imagenet_wnids.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(w + "\n" for w in wnids))
+    print("wrote crates/effnet/data/imagenet_wnids.txt")
 
 
 THUMB_PX = 144

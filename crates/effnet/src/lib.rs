@@ -11,6 +11,8 @@
 //! - `cube` (feature `cube`): the CubeCL kernels the page runs on WebGPU (depthwise convolution,
 //!   preprocessing).
 //! - [`estimate`]: which backend is faster here, how long a variant not yet run will take.
+//! - [`teach`]: your own classes: a head trained on pooled features (split, training with
+//!   burn's autodiff and Adam, metrics, the nearest-class-mean baseline, the head file).
 //! - [`session`]: an app's loaded networks, shared loads and its request policy (newer
 //!   supersedes older, a busy model drops webcam frames); [`stats`]: medians of timings.
 
@@ -24,8 +26,10 @@ pub mod labels;
 pub mod model;
 pub mod predict;
 pub mod preprocess;
+mod safetensors;
 pub mod session;
 pub mod stats;
+pub mod teach;
 pub mod weights;
 
 #[cfg(feature = "native")]

@@ -26,20 +26,6 @@ fn lite0_web() -> PathBuf {
     .clone()
 }
 
-fn fails_with(args: &[&str], expected: &str) {
-    let out = effnet(args);
-    let err = stderr(&out);
-    assert!(!out.status.success(), "effnet {args:?} succeeded");
-    assert!(
-        err.contains(expected),
-        "effnet {args:?}: stderr does not say '{expected}':\n{err}"
-    );
-    assert!(
-        !err.contains("panicked"),
-        "effnet {args:?} panicked:\n{err}"
-    );
-}
-
 fn classify_fails_with(image: &std::path::Path, expected: &str) {
     let weights = lite0_web();
     fails_with(

@@ -1,6 +1,7 @@
 #![cfg(feature = "decode")]
 //! Mutation fuzzing of what reads untrusted files: the header readers (`image_header`, used by
-//! the page before decoding) and the decoders (`image_file`, the CLI's and the page's JPEGs).
+//! the page before decoding), the decoders (`image_file`, the CLI's and the page's JPEGs) and
+//! the head files `effnet teach` writes (`teach::Head::decode`).
 //! Seeds: the sample photos and small images of every format encoded here; mutations: flipped,
 //! overwritten, inserted and deleted bytes, truncation, extreme sizes written into the headers.
 //! Whatever the bytes, nothing panics and decoding ends in a picture or an error.
@@ -15,6 +16,8 @@ use std::path::Path;
 
 use effnet::image_file::decode_image;
 use effnet::image_header::{self, Format};
+use effnet::preprocess::Preprocessing;
+use effnet::teach::{Backbone, Head, Normalization, TrainSettings};
 use image::{DynamicImage, ImageFormat, RgbImage as ImgRgb};
 
 /// xorshift64*: a reproducible stream of random numbers without a dependency.
@@ -215,4 +218,60 @@ fn decoders_never_panic_on_mutated_files() {
         decoded > 0 && refused > 0,
         "the mutations should produce both"
     );
+}
+
+/// A head file as `effnet teach` writes it: 3 classes over 16 features.
+fn head_file() -> Vec<u8> {
+    let dim = 16;
+    Head {
+        classes: vec!["zero".into(), "one".into(), "two".into()],
+        backbone: Backbone {
+            variant: "lite0".into(),
+            weights_sha256: "5e".repeat(32),
+        },
+        preprocessing: Preprocessing::lite(224),
+        normalization: Normalization {
+            mean: (0..dim).map(|d| d as f32 * 0.1).collect(),
+            std: vec![0.5; dim],
+        },
+        weight: (0..dim * 3).map(|i| (i as f32 * 0.37).sin()).collect(),
+        bias: vec![0.1, 0.0, -0.1],
+        settings: TrainSettings::default(),
+        report: None,
+    }
+    .encode()
+}
+
+#[test]
+fn the_head_decoder_never_panics_on_mutated_files() {
+    let seed = head_file();
+    assert!(Head::decode(&seed).is_ok());
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut decoded, mut refused) = (0, 0);
+    for i in 0..iterations() {
+        let mut bytes = seed.clone();
+        for _ in 0..1 + rng.below(3) {
+            mutate(&mut rng, &mut bytes);
+        }
+        match catch_unwind(AssertUnwindSafe(|| Head::decode(&bytes))) {
+            Ok(Ok(head)) => {
+                assert!(head.num_classes() >= 2 && head.dim() > 0, "case {i}");
+                decoded += 1;
+            }
+            Ok(Err(e)) => {
+                assert!(!e.to_string().is_empty());
+                refused += 1;
+            }
+            Err(_) => panic!(
+                "case {i}: Head::decode panicked on {:02x?}",
+                &bytes[..bytes.len().min(64)]
+            ),
+        }
+    }
+    // Every truncation is refused.
+    for n in 0..seed.len() {
+        assert!(Head::decode(&seed[..n]).is_err(), "truncated to {n} bytes");
+    }
+    eprintln!("head files: {decoded} mutated files decoded, {refused} refused, none panicked");
+    assert!(refused > 0);
 }

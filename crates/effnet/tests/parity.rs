@@ -15,23 +15,7 @@ use serde_json::Value;
 const TOLERANCE: f32 = 1e-4;
 
 mod common;
-use common::fixtures_dir;
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn dims(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("integer") as usize)
-        .collect()
-}
+use common::{fixtures_dir, floats, usizes};
 
 /// Loads fixture `name`, runs it with `padding` (or the fixture's own) the way `run_as` says,
 /// returns (max |Δlogit|, fixture, output).
@@ -54,7 +38,7 @@ fn run(name: &str, padding: Option<Padding>, run_as: RunAs) -> (f32, Value, effn
         Padding::Symmetric
     };
     let padding = padding.unwrap_or(own);
-    let shape = dims(&fx["input_shape"]);
+    let shape = usizes(&fx["input_shape"]);
     let config = EfficientNetConfig::new(
         name.into(),
         family,
@@ -128,7 +112,7 @@ fn check(name: &str) {
 
     assert_eq!(
         out.features.dims().to_vec(),
-        dims(&fx["features_shape"]),
+        usizes(&fx["features_shape"]),
         "{name}: feature map shape"
     );
     let sum: f64 = out

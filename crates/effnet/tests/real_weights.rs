@@ -41,14 +41,6 @@ fn top_indices(v: &Value, key: &str) -> Vec<u64> {
         .collect()
 }
 
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
 /// The repo's sample photos with PyTorch references (scripts/test.sh makes `lite0_STEM.json`
 /// and `lite0_STEM.crop.png` with tools/lite_reference.py): two PNGs and the JPEG, whose pixels
 /// are libjpeg-turbo's in Pillow and in the CLI.

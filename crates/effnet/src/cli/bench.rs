@@ -32,6 +32,71 @@ pub struct Args {
     /// wgpu: an adapter with shader-f16). Images go in and logits come out in f32 either way.
     #[arg(long, default_value = "f32")]
     dtype: String,
+    /// Time the pooled features (`EfficientNet::pooled_features`, what `teach` extracts)
+    /// instead of the logits.
+    #[arg(long)]
+    features: bool,
+    /// Comma-separated batch sizes, each timed in turn (images per pass; images/s compares
+    /// them).
+    #[arg(long, default_value = "1")]
+    batch: String,
+    /// Time training a head instead (`teach::Teaching`, the default settings: 50 epochs,
+    /// batch 16): this many examples of random features of each variant's width, in 10
+    /// classes, on the CPU backend.
+    #[arg(long)]
+    train: Option<usize>,
+}
+
+/// Times teaching a head on `examples` rows of random features `dim` wide, 10 classes.
+fn time_training(variant: Variant, examples: usize, json: bool) -> Result<(), String> {
+    use crate::teach::rng::SplitMix64;
+    use crate::teach::{Backbone, Teaching, TrainSettings};
+    let dim = variant.config().head_channels();
+    let classes: Vec<String> = (0..10).map(|c| format!("class {c}")).collect();
+    let labels: Vec<usize> = (0..examples).map(|i| i % 10).collect();
+    let mut rng = SplitMix64::new(1);
+    let features: Vec<f32> = (0..examples * dim)
+        .map(|i| {
+            // Dimension d carries class d mod 10 a little more strongly.
+            let signal = labels[i / dim] == (i % dim) % 10;
+            (rng.unit() * 3.0) as f32 + f32::from(u8::from(signal))
+        })
+        .collect();
+    let settings = TrainSettings::default();
+    let start = Instant::now();
+    let device = Device::flex();
+    let mut teaching = Teaching::new(classes, &features, dim, labels, settings.clone(), &device)
+        .map_err(|e| e.to_string())?;
+    let setup = start.elapsed().as_secs_f64();
+    let mut epochs = Vec::new();
+    while !teaching.is_done() {
+        let t = Instant::now();
+        teaching.epoch().map_err(|e| e.to_string())?;
+        epochs.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let backbone = Backbone {
+        variant: variant.name().into(),
+        weights_sha256: String::new(),
+    };
+    let preprocessing = crate::preprocess::Preprocessing::lite(variant.config().resolution);
+    let (_, report) = teaching
+        .finish(backbone, preprocessing)
+        .map_err(|e| e.to_string())?;
+    let total = start.elapsed().as_secs_f64();
+    let median = crate::stats::median(&epochs).unwrap_or(0.0);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"variant": variant.name(), "train_examples": examples, "features": dim, "classes": 10, "epochs": settings.epochs, "batch_size": settings.batch_size, "setup_s": setup, "epoch_median_ms": median, "total_s": total, "accuracy": report.head.accuracy})
+        );
+    } else {
+        println!(
+            "{:<6} {examples} examples × {dim} features, 10 classes: {} epochs in {total:.2} s (epoch median {median:.1} ms, set-up {setup:.2} s)",
+            variant.name(),
+            settings.epochs
+        );
+    }
+    Ok(())
 }
 
 /// The device to time on, and what it is (the GPU adapter's name for `wgpu`).
@@ -68,6 +133,21 @@ pub fn run(args: Args) -> Result<(), String> {
             .collect::<Result<Vec<_>, _>>()?,
         None => Variant::ALL.to_vec(),
     };
+    let batches = args
+        .batch
+        .split(',')
+        .map(|b| match b.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("bad batch size '{b}' (expected e.g. 1,4,8)")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(examples) = args.train {
+        for v in variants {
+            time_training(v, examples, args.json)?;
+        }
+        return Ok(());
+    }
+    let output = if args.features { "features" } else { "logits" };
     let (device, adapter) = device(&args.device)?;
     let gpu = args.device != "cpu";
     let dtype = match args.dtype.as_str() {
@@ -77,7 +157,10 @@ pub fn run(args: Args) -> Result<(), String> {
         other => return Err(format!("unknown dtype '{other}' (expected f32 or f16)")),
     };
     if !args.json {
-        println!("device: {adapter}, computing in {}", args.dtype);
+        println!(
+            "device: {adapter}, computing in {}, timing the {output}",
+            args.dtype
+        );
     }
     for v in variants {
         let config = v.config();
@@ -91,29 +174,39 @@ pub fn run(args: Args) -> Result<(), String> {
         };
         let model = model.with_dtype(dtype);
         let r = config.resolution;
-        let input = Tensor::<4>::random([1, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
-        let time = || {
-            let start = Instant::now();
-            let out = model.forward(input.clone()).into_data();
-            std::hint::black_box(out);
-            start.elapsed().as_secs_f64() * 1e3
-        };
-        let cold = time();
-        let warm: Vec<f64> = (0..args.runs.max(1)).map(|_| time()).collect();
-        let median = crate::stats::median(&warm).unwrap_or(cold);
-        if args.json {
-            println!(
-                "{}",
-                serde_json::json!({"variant": v.name(), "resolution": r, "device": args.device, "adapter": adapter, "dtype": args.dtype, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm})
-            );
-        } else {
-            println!(
-                "{:<6} {:>4}px  cold {:>9.1} ms  warm median {:>9.1} ms",
-                v.name(),
-                r,
-                cold,
-                median
-            );
+        for &batch in &batches {
+            let input =
+                Tensor::<4>::random([batch, 3, r, r], Distribution::Normal(0.0, 1.0), &device);
+            let time = || {
+                let start = Instant::now();
+                let out = if args.features {
+                    model.pooled_features(input.clone()).into_data()
+                } else {
+                    model.forward(input.clone()).into_data()
+                };
+                std::hint::black_box(out);
+                start.elapsed().as_secs_f64() * 1e3
+            };
+            let cold = time();
+            let warm: Vec<f64> = (0..args.runs.max(1)).map(|_| time()).collect();
+            let median = crate::stats::median(&warm).unwrap_or(cold);
+            let images_per_s = batch as f64 / (median / 1e3);
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"variant": v.name(), "resolution": r, "device": args.device, "adapter": adapter, "dtype": args.dtype, "output": output, "batch": batch, "cold_ms": cold, "warm_median_ms": median, "warm_ms": warm, "images_per_s": images_per_s})
+                );
+            } else {
+                println!(
+                    "{:<6} {:>4}px  batch {:>3}  cold {:>9.1} ms  warm median {:>9.1} ms  {:>7.2} images/s",
+                    v.name(),
+                    r,
+                    batch,
+                    cold,
+                    median,
+                    images_per_s
+                );
+            }
         }
     }
     Ok(())

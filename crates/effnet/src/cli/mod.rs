@@ -1,9 +1,13 @@
-//! The `effnet` command line: convert checkpoints, classify images, describe variants, bench.
+//! The `effnet` command line: convert checkpoints, classify images, describe variants, bench,
+//! teach new classes, evaluate on ImageNet-labelled folders.
 
 mod bench;
 mod classify;
 mod convert;
 mod describe;
+mod evaluate;
+mod folders;
+mod teach;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +33,11 @@ enum Command {
     /// Time inference of each variant on the CPU backend (or, in a build with the `cube`
     /// feature, on the GPU through wgpu: `--device wgpu`).
     Bench(bench::Args),
+    /// Train a head for your own classes (DIR's sub-folders) on a backbone's pooled features.
+    Teach(teach::Args),
+    /// Score a folder labelled with ImageNet classes (sub-folders named by WordNet id or class
+    /// name): top-1, top-5, the worst classes.
+    Evaluate(evaluate::Args),
 }
 
 /// Runs the CLI; returns the process exit code. Errors go to stderr as one clear line.
@@ -39,6 +48,8 @@ pub fn main() -> i32 {
         Command::Classify(args) => classify::run(args),
         Command::Describe(args) => describe::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Teach(args) => teach::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
     };
     match result {
         Ok(()) => 0,

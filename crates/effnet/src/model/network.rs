@@ -177,13 +177,28 @@ impl EfficientNet {
     /// Head, pooling and classifier on the output of the last step.
     pub fn finish(&self, x: Tensor<4>) -> Output {
         let features = self.head.forward(x);
-        let [b, c, _, _] = features.dims();
-        let pooled = global_avg_pool(features.clone()).reshape([b, c]);
+        let pooled = pool(features.clone());
         let logits = self.classifier.forward(self.dropout.forward(pooled));
         Output {
             logits: to_dtype(logits, DType::F32),
             features: to_dtype(features, DType::F32),
         }
+    }
+
+    /// The pooled features of a batch of normalised images `[batch, 3, height, width]`: the
+    /// head's output averaged over its height and width, `[batch, head_channels]` in f32 (1280
+    /// for B0 and the Lite variants, 2560 for B7). What a new classifier is trained on
+    /// ([`crate::teach`]); the ImageNet classifier is not run.
+    pub fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        let x = (0..self.num_steps()).fold(images, |x, i| self.step(i, x));
+        self.finish_pooled(x)
+    }
+
+    /// As [`EfficientNet::finish`], for [`EfficientNet::pooled_features`]: the head and the
+    /// pooling on the output of the last step, so a caller stepping through the body (the
+    /// page's CPU path) can end with features instead of logits.
+    pub fn finish_pooled(&self, x: Tensor<4>) -> Tensor<2> {
+        to_dtype(pool(self.head.forward(x)), DType::F32)
     }
 
     /// The float type the network computes in: its parameters' (f32 unless
@@ -205,6 +220,12 @@ impl EfficientNet {
         }
         self.map(&mut Cast(dtype))
     }
+}
+
+/// `[batch, channels, h, w]` averaged over `h` and `w`: `[batch, channels]`.
+fn pool(features: Tensor<4>) -> Tensor<2> {
+    let [b, c, _, _] = features.dims();
+    global_avg_pool(features).reshape([b, c])
 }
 
 pub(crate) fn to_dtype<const D: usize>(t: Tensor<D>, dtype: DType) -> Tensor<D> {

@@ -3,8 +3,6 @@
 //! written from a folded network, the convolution biases they became) always f32, and
 //! the full [`EfficientNetConfig`] in its metadata so the file describes the network it fills.
 
-use std::collections::BTreeMap;
-
 use burn::tensor::{DType, Device};
 use burn_store::burn_pack::{Bytes, Tensor as PackTensor};
 use burn_store::{IdentityAdapter, ModuleSnapshot};
@@ -16,6 +14,7 @@ use super::WeightsError;
 use crate::config::EfficientNetConfig;
 use crate::model::EfficientNet;
 use crate::preprocess::Preprocessing;
+use crate::safetensors::{self, Entry};
 
 /// Format tag in the file's metadata.
 pub const FORMAT: &str = "effnet-web/1";
@@ -78,11 +77,9 @@ pub fn encode(
         } else {
             data.extend_from_slice(&bytes);
         }
-        let entry = serde_json::json!({
-            "dtype": if half { "F16" } else { "F32" },
-            "shape": tensor.shape.iter().collect::<Vec<_>>(),
-            "data_offsets": [start, data.len()],
-        });
+        let shape: Vec<usize> = tensor.shape.iter().copied().collect();
+        let dtype = if half { "F16" } else { "F32" };
+        let entry = safetensors::entry(dtype, &shape, start, data.len());
         header.insert(tensor.name.clone(), entry);
     }
     let config_json =
@@ -92,47 +89,16 @@ pub fn encode(
         let p = serde_json::to_string(p).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
         meta["preprocessing"] = Value::String(p);
     }
-    header.insert("__metadata__".into(), meta);
-    let mut header = serde_json::to_vec(&Value::Object(header)).expect("JSON of plain values");
-    while !header.len().is_multiple_of(8) {
-        header.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + header.len() + data.len());
-    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&data);
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    dtype: String,
-    shape: Vec<usize>,
-    data_offsets: [usize; 2],
+    Ok(safetensors::assemble(header, meta, &data))
 }
 
 fn bad(why: &str) -> WeightsError {
     WeightsError::Unreadable(format!("not an EfficientNet web weights file ({why})"))
 }
 
-/// A web file taken apart: the header's tensor entries, its metadata, the data after the header.
-type Parts<'a> = (BTreeMap<String, Value>, Value, &'a [u8]);
-
 /// The header's tensor entries, its metadata, and the data after the header.
-fn split(bytes: &[u8]) -> Result<Parts<'_>, WeightsError> {
-    if bytes.len() < 8 {
-        return Err(bad("too short"));
-    }
-    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
-    let header = bytes
-        .get(8..8usize.saturating_add(n))
-        .ok_or_else(|| bad("truncated header"))?;
-    let data = &bytes[8 + n..];
-    let mut header: BTreeMap<String, Value> =
-        serde_json::from_slice(header).map_err(|_| bad("header is not JSON"))?;
-    let meta = header
-        .remove("__metadata__")
-        .ok_or_else(|| bad("no metadata"))?;
+fn split(bytes: &[u8]) -> Result<safetensors::Parts<'_>, WeightsError> {
+    let (header, meta, data) = safetensors::split(bytes).map_err(bad)?;
     if meta.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(bad("unknown format"));
     }
@@ -163,11 +129,7 @@ pub fn decode(bytes: &[u8]) -> Result<(EfficientNetConfig, Vec<PackTensor>), Wei
     for (name, entry) in header {
         let entry: Entry =
             serde_json::from_value(entry).map_err(|_| bad("malformed tensor entry"))?;
-        let [start, end] = entry.data_offsets;
-        let raw = data
-            .get(start..end)
-            .filter(|_| start <= end)
-            .ok_or_else(|| bad("truncated data"))?;
+        let raw = entry.bytes(data).ok_or_else(|| bad("truncated data"))?;
         let count: usize = entry.shape.iter().product();
         let values: Vec<u8> = match entry.dtype.as_str() {
             "F32" if raw.len() == count * 4 => raw.to_vec(),

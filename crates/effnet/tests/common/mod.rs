@@ -71,6 +71,50 @@ where
         .expect("effnet runs")
 }
 
+/// Runs the `effnet` binary with `args`, which must fail (non-zero exit) with a message on stderr
+/// that says `expected`, and no panic; returns stderr.
+pub fn fails_with(args: &[&str], expected: &str) -> String {
+    let out = effnet(args);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "effnet {args:?} succeeded");
+    assert!(
+        err.contains(expected),
+        "effnet {args:?}: stderr does not say '{expected}':\n{err}"
+    );
+    assert!(
+        !err.contains("panicked"),
+        "effnet {args:?} panicked:\n{err}"
+    );
+    err
+}
+
+/// A JSON array of numbers, as f32.
+pub fn floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+/// A JSON array of non-negative integers.
+pub fn usizes(v: &serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("integer") as usize)
+        .collect()
+}
+
+/// The largest `|a[i] − b[i]|` (the slices must be as long).
+pub fn max_diff<T: Copy + Into<f64>>(a: &[T], b: &[T]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x.into() - y.into()).abs())
+        .fold(0.0, f64::max)
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
