@@ -116,12 +116,14 @@ impl std::fmt::Display for Refusal {
                 }
                 Some(other) => write!(
                     f,
-                    "this {} file can't be decoded (a corrupt or unusual file?): {detail}",
+                    "this {} file can't be decoded: it may be damaged or of an unusual kind (the browser says: {detail})",
                     other.name()
                 ),
+                // The browser's words ("InvalidStateError: The source image could not be
+                // decoded.") say nothing a visitor can use: left out.
                 None => write!(
                     f,
-                    "this is not an image the browser can decode (not a picture, or a corrupt one): {detail}"
+                    "this is not a picture this browser can read: it may be a text or other kind of file, or a damaged image. Choose a JPEG, PNG, WebP, GIF or AVIF photo"
                 ),
             },
             Refusal::NoReducedCopy { size, detail } => write!(
@@ -299,9 +301,8 @@ mod tests {
             format: None,
             detail: "InvalidStateError: The source image could not be decoded.".into(),
         };
-        assert!(
-            text.to_string()
-                .starts_with("this is not an image the browser can decode")
-        );
+        let words = text.to_string();
+        assert!(words.starts_with("this is not a picture this browser can read"));
+        assert!(!words.contains("InvalidStateError"), "{words}");
     }
 }

@@ -180,14 +180,37 @@ impl Drop for Changed {
     }
 }
 
+/// Hears the session become busy (`true`) or idle (`false`).
+type BusyListener = Box<dyn Fn(bool)>;
+
+/// How many runs are under way, and who hears when the session becomes busy or idle.
+#[derive(Default)]
+struct Running {
+    count: Cell<u32>,
+    on_change: RefCell<Option<BusyListener>>,
+}
+
+impl Running {
+    fn add(&self, delta: i32) {
+        let before = self.count.get();
+        let after = before.checked_add_signed(delta).unwrap_or(0);
+        self.count.set(after);
+        if (before == 0) != (after == 0)
+            && let Some(f) = self.on_change.borrow().as_ref()
+        {
+            f(after > 0);
+        }
+    }
+}
+
 /// Marks the session busy while alive.
 pub struct RunGuard {
-    running: Rc<Cell<u32>>,
+    running: Rc<Running>,
 }
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
-        self.running.set(self.running.get() - 1);
+        self.running.add(-1);
     }
 }
 
@@ -201,7 +224,7 @@ struct InFlight<K, M, E> {
 
 struct Inner<K, M, E, I> {
     generation: Rc<Generation>,
-    running: Rc<Cell<u32>>,
+    running: Rc<Running>,
     keep: usize,
     /// Least recently used first.
     models: RefCell<Vec<(K, Rc<M>)>>,
@@ -237,7 +260,7 @@ where
         Self {
             inner: Rc::new(Inner {
                 generation: Rc::default(),
-                running: Rc::new(Cell::new(0)),
+                running: Rc::default(),
                 keep: keep.max(1),
                 models: RefCell::new(Vec::new()),
                 loading: RefCell::new(Vec::new()),
@@ -271,13 +294,19 @@ where
 
     /// Whether a network is running now.
     pub fn busy(&self) -> bool {
-        self.inner.running.get() > 0
+        self.inner.running.count.get() > 0
+    }
+
+    /// `changed` hears each time the session becomes busy (`true`) or idle (`false`): an app can
+    /// mirror it in its own state (the page's test contract reads it).
+    pub fn on_busy_change(&self, changed: impl Fn(bool) + 'static) {
+        *self.inner.running.on_change.borrow_mut() = Some(Box::new(changed));
     }
 
     /// Marks a run (a request's, which never waits on the busy flag: it supersedes).
     pub fn begin_run(&self) -> RunGuard {
         let running = self.inner.running.clone();
-        running.set(running.get() + 1);
+        running.add(1);
         RunGuard { running }
     }
 
@@ -422,6 +451,30 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whoever listens hears the session turn busy and idle, once each way, however many runs
+    /// overlap.
+    #[test]
+    fn busy_changes_are_heard_once_each_way() {
+        let session: Session<u8, (), (), ()> = Session::new(1, |_| {});
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = heard.clone();
+        session.on_busy_change(move |busy| log.borrow_mut().push(busy));
+        let a = session.begin_run();
+        let b = session.begin_run();
+        assert!(session.busy());
+        drop(a);
+        assert!(session.busy());
+        drop(b);
+        assert!(!session.busy());
+        let c = session.try_begin_frame().expect("idle: a frame may run");
+        assert!(
+            session.try_begin_frame().is_none(),
+            "busy: frames are dropped"
+        );
+        drop(c);
+        assert_eq!(*heard.borrow(), [true, false, true, false]);
+    }
 
     /// A cancellation of its own: wanted until cancelled, and a wait on it wakes then.
     #[test]
