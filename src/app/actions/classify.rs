@@ -2,30 +2,36 @@
 //!
 //! Each run belongs to the request that was current when it started (the session's ticket):
 //! changing variant, backend or image starts a new request, and a run of an older one shows
-//! nothing.
+//! nothing. Its result carries the request's number, so the page shows it as this request's
+//! and never under another's name.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
-use effnet::session::Interest;
+use effnet::Variant;
+use effnet::session::{Interest, Ticket};
 use leptos::prelude::*;
 
-use super::App;
 use super::load::ensure_model;
-use super::precision;
-use crate::app::engine::Pixels;
+use super::{App, precision, reconsider_backend};
+use crate::app::engine::{Loaded, Pixels, RunOutput};
 use crate::app::platform::js;
 use crate::app::state::activity::Activity;
+use crate::app::state::backend::BackendKind;
 use crate::app::state::error::AppError;
 use crate::app::state::measurements;
-use crate::app::state::results::{InputKind, RunResult, cam_peak};
+use crate::app::state::results::{InputKind, Parts, RunResult, cam_peak};
 
-/// Classifies `image` (a photo's RGB, or a webcam frame) with the variant and backend on screen. Returns `None` (and shows
-/// nothing) when the visitor changed something meanwhile; errors go to `state.error`.
+/// Classifies `image` (a photo's RGB, or a webcam frame) with the variant and backend on screen,
+/// for the current request; `began_ms` is when the visitor's wait for it began (the click, the
+/// frame). Returns `None` (and shows nothing) when the visitor changed something meanwhile;
+/// errors go to `state.error`.
 pub async fn classify(
     app: App,
     image: impl Into<Pixels>,
     input: String,
     kind_of_input: InputKind,
+    began_ms: f64,
 ) -> Option<RunResult> {
     let state = app.state;
     let engine = app.engine();
@@ -33,25 +39,42 @@ pub async fn classify(
     let variant = state.variant.get_untracked();
     let kind = state.backend.with_untracked(|b| b.active)?;
     let stale = || !engine.session.is_current(ticket);
+    let still = kind_of_input == InputKind::Image;
 
-    if kind_of_input == InputKind::Image {
-        state.activity.set(Activity::Loading { variant });
+    let asked = js::now();
+    if still {
+        let cold = !engine.session.kept().contains(&(variant, kind));
+        let from = state.shown_variant().filter(|&v| v != variant);
+        app.show(
+            ticket,
+            Activity::Loading {
+                variant,
+                backend: kind,
+                from,
+                estimate: app.estimate(variant, kind, cold),
+            },
+        );
     }
     let Ok(loaded) = ensure_model(app, variant, kind, Interest::Request(ticket), None).await else {
         // ensure_model has shown the message.
-        if !stale() {
-            state.activity.set(Activity::LoadFailed { variant });
-        }
+        app.show(ticket, Activity::LoadFailed { variant });
         return None;
     };
     if stale() {
         return None;
     }
-    if kind_of_input == InputKind::Image {
-        state.activity.set(Activity::Running {
-            variant,
-            backend: kind,
-        });
+    let loaded_at = js::now();
+    if still {
+        let cold = loaded.timings().cold_ms.is_none();
+        app.show(
+            ticket,
+            Activity::Running {
+                variant,
+                backend: kind,
+                cold,
+                estimate: cold.then(|| app.estimate(variant, kind, true)).flatten(),
+            },
+        );
         // Let the status paint before the synchronous preprocessing.
         js::sleep(0).await;
     }
@@ -69,18 +92,84 @@ pub async fn classify(
         Err(e) => {
             if !stale() {
                 state.error.set(Some(e.running(variant, kind)));
+                app.show(ticket, Activity::Unusable { input });
             }
             return None;
         }
     };
+    let parts = Parts {
+        before_ms: (asked - began_ms).max(0.0),
+        load_ms: loaded_at - asked,
+        ..parts_of(&out)
+    };
+    let result = publish(
+        app,
+        ticket,
+        &loaded,
+        out,
+        input,
+        kind_of_input,
+        variant,
+        kind,
+        parts,
+    )?;
+    if still {
+        app.show(
+            ticket,
+            Activity::Done {
+                variant,
+                backend: kind,
+                ms: result.latency_ms,
+                waited_ms: result.waited_ms,
+            },
+        );
+    }
+    Some(result)
+}
+
+/// The parts of a run's time that the engine measured (the rest are the caller's).
+fn parts_of(out: &RunOutput) -> Parts {
+    Parts {
+        queue_ms: out.queued_ms,
+        transfer_ms: out.transfer_ms,
+        preprocess_ms: out.preprocess_ms,
+        run_ms: out.latency_ms,
+        readback_ms: out.readback_ms,
+        ..Parts::default()
+    }
+}
+
+/// Records run `out` of `loaded` (its latencies feed the charts, the estimates and the choice
+/// of backend) and shows it as request `ticket`'s result, unless a newer request has begun.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn publish(
+    app: App,
+    ticket: Ticket,
+    loaded: &Rc<Loaded>,
+    out: RunOutput,
+    input: String,
+    kind_of_input: InputKind,
+    variant: Variant,
+    kind: BackendKind,
+    parts: Parts,
+) -> Option<RunResult> {
+    let state = app.state;
     let timings = loaded.record(out.latency_ms);
-    if stale() {
+    state
+        .measured
+        .update(|m| measurements::record(m, variant, kind, &timings));
+    if !app.engine().session.is_current(ticket) {
         return None;
     }
     let cam_peak = out
         .cams
         .as_ref()
         .and_then(|c| cam_peak(c, out.top5.first()?.index, out.crop_size));
+    let began = state.screen.with_untracked(|s| s.began_ms);
+    let waited_ms = match kind_of_input {
+        InputKind::Image => js::now() - began,
+        InputKind::Webcam => parts.sum(),
+    };
     let result = RunResult {
         generation: ticket.generation(),
         variant: variant.name().to_string(),
@@ -104,22 +193,18 @@ pub async fn classify(
         cold_ms: timings.cold_ms,
         warm_median_ms: timings.warm_median_ms,
         warm_runs: timings.warm_runs,
+        waited_ms,
+        parts,
         crop_size: out.crop_size,
+        source_size: out.source_size,
         crop: out.crop,
         cams: out.cams.map(Arc::new),
         cam_peak,
     };
-    state
-        .measured
-        .update(|m| measurements::record(m, variant, kind, &timings));
     state.result.set(Some(result.clone()));
     state.result_count.update(|n| *n += 1);
-    if kind_of_input == InputKind::Image {
-        state.activity.set(Activity::Done {
-            variant,
-            backend: kind,
-            ms: result.latency_ms,
-        });
+    if !timings.cold {
+        reconsider_backend(app, variant);
     }
     Some(result)
 }

@@ -11,14 +11,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::App;
+use super::classify::publish;
 use super::load::ensure_model;
 use crate::app::platform::js;
 use crate::app::state::AppState;
+use crate::app::state::activity::Activity;
 use crate::app::state::compare::Card;
 use crate::app::state::error::AppError;
 use crate::app::state::load::{LoadState, ManifestState};
 use crate::app::state::measurements;
-use crate::app::state::results::cam_peak;
+use crate::app::state::results::{InputKind, Parts, cam_peak};
 
 /// The variants ticked now: the visitor's choice, or every variant with pretrained weights
 /// (Lite0 and B0 when there are none).
@@ -65,8 +67,21 @@ pub fn run(app: App) {
         state.error.set(Some(AppError::NeedVariant));
         return;
     }
-    let ticket = engine.session.supersede();
+    // The comparison works on the still image: the webcam stops.
+    if super::webcam::running(app) {
+        super::webcam::stop(app, None);
+    }
     let total = variants.len();
+    let on_screen = state.variant.get_untracked();
+    let ticket = app.begin(
+        Some(name.clone()),
+        Activity::Comparing {
+            done: 0,
+            total,
+            variant: variants[0],
+            backend: kind,
+        },
+    );
     state.compare.update(|c| {
         c.running = true;
         c.cards.clear();
@@ -92,6 +107,15 @@ pub fn run(app: App) {
                     .update(|c| c.progress = format!("{}/{total} · {what}", i + 1))
             };
             set_progress(format!("loading {variant}…"));
+            app.show(
+                ticket,
+                Activity::Comparing {
+                    done: i,
+                    total,
+                    variant,
+                    backend: kind,
+                },
+            );
             let progress = Rc::new(move |s: LoadState| {
                 if let LoadState::Downloading {
                     loaded, total: t, ..
@@ -154,19 +178,42 @@ pub fn run(app: App) {
                                 break;
                             }
                             Ok(out) => {
-                                let timings = loaded.record(out.latency_ms);
-                                state
-                                    .measured
-                                    .update(|m| measurements::record(m, variant, kind, &timings));
                                 card.cam_peak = out.cams.as_ref().and_then(|c| {
                                     cam_peak(c, out.top5.first()?.index, out.crop_size)
                                 });
-                                card.top5 = out.top5;
+                                card.top5 = out.top5.clone();
                                 card.latency_ms = out.latency_ms;
-                                card.cold_ms = timings.cold_ms;
                                 card.crop_size = out.crop_size;
-                                card.crop = Some(out.crop);
-                                card.cams = out.cams.map(Arc::new);
+                                card.crop = Some(out.crop.clone());
+                                card.cams = out.cams.clone().map(Arc::new);
+                                if variant == on_screen {
+                                    // The variant on screen: its card is the stage's result too
+                                    // (what came before its run: the comparison's earlier part).
+                                    let began = state.screen.with_untracked(|s| s.began_ms);
+                                    let parts = Parts {
+                                        before_ms: (js::now() - began - out.latency_ms).max(0.0),
+                                        run_ms: out.latency_ms,
+                                        ..Parts::default()
+                                    };
+                                    let input = name.clone();
+                                    publish(
+                                        app,
+                                        ticket,
+                                        &loaded,
+                                        out,
+                                        input,
+                                        InputKind::Image,
+                                        variant,
+                                        kind,
+                                        parts,
+                                    );
+                                } else {
+                                    let timings = loaded.record(out.latency_ms);
+                                    state.measured.update(|m| {
+                                        measurements::record(m, variant, kind, &timings)
+                                    });
+                                }
+                                card.cold_ms = loaded.timings().cold_ms;
                             }
                         }
                     }
@@ -185,5 +232,12 @@ pub fn run(app: App) {
             c.progress = format!("Compared {total} variant(s) on {}", kind.label());
             c.runs += 1;
         });
+        app.show(
+            ticket,
+            Activity::Compared {
+                total,
+                backend: kind,
+            },
+        );
     });
 }

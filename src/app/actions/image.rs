@@ -16,12 +16,25 @@ use crate::app::state::results::InputKind;
 
 /// Decodes `blob` and classifies it (a new request: older runs show nothing).
 pub fn submit_blob(app: App, blob: Blob, name: String) {
+    submit(app, blob, name, None);
+}
+
+/// [`submit_blob`], saying which bundled sample it is (the gallery marks it).
+fn submit(app: App, blob: Blob, name: String, sample: Option<&'static str>) {
     let state = app.state;
-    let ticket = app.engine().session.supersede();
+    // A still image is the visitor's input now: the webcam stops (its frames would otherwise
+    // go on under this image's name).
+    if super::webcam::running(app) {
+        super::webcam::stop(app, None);
+    }
+    let ticket = app.begin(
+        Some(name.clone()),
+        Activity::Decoding {
+            input: name.clone(),
+        },
+    );
     state.error.set(None);
-    state.activity.set(Activity::Decoding {
-        input: name.clone(),
-    });
+    state.sample.set(sample);
     spawn_local(async move {
         let decoded = image::decode_blob(&blob, &app.readback()).await;
         let engine = app.engine();
@@ -34,35 +47,57 @@ pub fn submit_blob(app: App, blob: Blob, name: String) {
                     name: name.clone(),
                     cause: Box::new(error),
                 }));
-                state.activity.set(Activity::Unusable { input: name });
+                app.show(ticket, Activity::Unusable { input: name });
             }
             Ok(d) => {
-                let label = if d.downscaled {
-                    format!(
-                        "{name} ({}, scaled to {}×{} before reading)",
-                        d.original, d.image.width, d.image.height
-                    )
-                } else {
-                    format!("{name} ({})", d.original)
-                };
-                state.input.set(Some(label.clone()));
+                let label = label(&name, &d);
+                app.show_input(ticket, label.clone());
                 let image = Rc::new(d.image);
                 engine.session.set_image((image.clone(), label.clone()));
-                classify(app, image, label, InputKind::Image).await;
+                let began = state.screen.with_untracked(|s| s.began_ms);
+                classify(app, image, label, InputKind::Image, began).await;
             }
         }
     });
 }
 
+/// The name shown for a picture: its file's, its size, and what was done to it.
+fn label(name: &str, d: &image::Decoded) -> String {
+    let (w, h) = (d.image.width, d.image.height);
+    if d.downscaled {
+        format!("{name} ({}, scaled to {w}×{h} before reading)", d.original)
+    } else {
+        format!("{name} ({})", d.original)
+    }
+}
+
 /// Fetches a bundled sample (`static/samples/<file>`) and classifies it.
 pub fn submit_sample(app: App, file: &'static str) {
     spawn_local(async move {
-        let url = format!("static/samples/{file}");
-        match image::fetch_blob(&url).await {
-            Ok(blob) => submit_blob(app, blob, file.to_string()),
+        match image::fetch_blob(&sample_url(file)).await {
+            Ok(blob) => submit(app, blob, file.to_string(), Some(file)),
             Err(e) => report(app, e),
         }
     });
+}
+
+fn sample_url(file: &str) -> String {
+    format!("static/samples/{file}")
+}
+
+/// The page's opening: the sample `file` classified, when it can be fetched (`false`: it
+/// cannot, e.g. offline before the service worker kept it; nothing is said then).
+pub(super) async fn open_on_sample(app: App, file: &'static str) -> bool {
+    match image::fetch_blob(&sample_url(file)).await {
+        Ok(blob) => {
+            submit(app, blob, file.to_string(), Some(file));
+            true
+        }
+        Err(e) => {
+            crate::app::platform::js::log(&format!("effnet: no opening sample: {e}"));
+            false
+        }
+    }
 }
 
 /// Drag-and-drop anywhere on the page and paste: files are submitted; `dragging` follows the

@@ -127,17 +127,35 @@ async fn load(
     };
     let on_progress = {
         let show = show.clone();
+        // The download's first and last bytes: its speed, for the next estimates.
+        let first = std::cell::Cell::new(None::<(f64, u64)>);
+        let last = std::cell::Cell::new(None::<(f64, u64)>);
         Rc::new(move |p: LoadProgress| {
             show(match p {
-                LoadProgress::Downloading { loaded, total } => LoadState::Downloading {
-                    variant,
-                    loaded,
-                    total,
-                },
-                LoadProgress::Building => LoadState::Preparing {
-                    variant,
-                    what: building.clone(),
-                },
+                LoadProgress::Downloading { loaded, total } => {
+                    let now = (js::now(), loaded);
+                    if first.get().is_none() {
+                        first.set(Some(now));
+                    }
+                    last.set(Some(now));
+                    LoadState::Downloading {
+                        variant,
+                        loaded,
+                        total,
+                    }
+                }
+                LoadProgress::Building => {
+                    if let (Some((t0, b0)), Some((t1, b1))) = (first.get(), last.get())
+                        && t1 - t0 > 50.0
+                        && b1 > b0
+                    {
+                        state.throughput.set(Some((b1 - b0) as f64 / (t1 - t0)));
+                    }
+                    LoadState::Preparing {
+                        variant,
+                        what: building.clone(),
+                    }
+                }
             })
         })
     };

@@ -10,7 +10,6 @@ pub mod image;
 pub mod load;
 pub mod offline;
 mod precision;
-mod warm_up;
 pub mod webcam;
 pub mod worker;
 
@@ -18,7 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use effnet::Variant;
-use effnet::session::Interest;
+use effnet::session::{Interest, Ticket};
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
 use leptos::prelude::*;
@@ -29,12 +28,13 @@ use crate::app::platform::camera::Camera;
 use crate::app::platform::image::Readback;
 use crate::app::platform::{js, storage, weights};
 use crate::app::state::activation_map::CamSettings;
-use crate::app::state::activity::{Activity, StartStep};
+use crate::app::state::activity::{Activity, Estimate, StartStep};
 use crate::app::state::backend::{BackendInfo, BackendKind, GpuStart, HalfChoice, RunsIn};
 use crate::app::state::error::AppError;
 use crate::app::state::load::{LoadState, ManifestState};
 use crate::app::state::options::EngineOptions;
 use crate::app::state::results::InputKind;
+use crate::app::state::screen::Screen;
 use crate::app::state::{AppState, Tab};
 use crate::app::transport::host::Browser;
 use crate::app::transport::worker_client::WorkerClient;
@@ -72,6 +72,9 @@ impl App {
             state.backend.update(|b| b.f16_failed = true);
         }
         let engine = Engine::new(engine_options(state), Rc::new(Browser::default()));
+        engine
+            .session
+            .on_busy_change(move |busy| state.engine_busy.set(busy));
         let owned = Owned {
             engine: Rc::new(engine),
             manifest: weights::load_manifest().boxed_local().shared(),
@@ -116,6 +119,81 @@ impl App {
     pub(crate) async fn manifest(self) -> ManifestState {
         self.with(|o| o.manifest.clone()).await
     }
+
+    /// Begins a new request on `input`, showing `activity`: every older request is stale from
+    /// now on (its work stops and shows nothing), and the screen shows this one.
+    pub(crate) fn begin(self, input: Option<String>, activity: Activity) -> Ticket {
+        let ticket = self.engine().session.supersede();
+        self.state.screen.set(Screen {
+            generation: ticket.generation(),
+            input,
+            activity,
+            began_ms: js::now(),
+        });
+        ticket
+    }
+
+    /// Shows how request `ticket` goes: nothing, once a newer request has begun.
+    pub(crate) fn show(self, ticket: Ticket, activity: Activity) {
+        if self.engine().session.is_current(ticket) {
+            self.state.screen.update(|s| {
+                if s.generation == ticket.generation() {
+                    s.activity = activity;
+                }
+            });
+        }
+    }
+
+    /// Names request `ticket`'s input (a picture's name once its size is known).
+    pub(crate) fn show_input(self, ticket: Ticket, input: String) {
+        if self.engine().session.is_current(ticket) {
+            self.state.screen.update(|s| s.input = Some(input));
+        }
+    }
+
+    /// What a re-run works on: the webcam while it runs, else the current still image.
+    fn rerun_input(self) -> Option<String> {
+        if webcam::running(self) {
+            return Some(webcam::INPUT.into());
+        }
+        self.engine().session.image().map(|(_, name)| name)
+    }
+
+    /// How long `variant` on `kind` should take here, from what was measured: its run (a cold
+    /// one when its network has not run) and its download (when its weights are not stored).
+    fn estimate(self, variant: Variant, kind: BackendKind, cold: bool) -> Option<Estimate> {
+        let state = self.state;
+        let measured: Vec<effnet::estimate::Measured> = state.measured.with_untracked(|m| {
+            m.iter()
+                .filter(|((_, b), _)| *b == kind.id())
+                .map(|((v, _), x)| effnet::estimate::Measured {
+                    flops: v.config().describe().flops,
+                    cold_ms: x.cold_ms,
+                    warm_ms: x.warm_median_ms,
+                })
+                .collect()
+        });
+        let flops = variant.config().describe().flops;
+        let run_ms = if cold {
+            effnet::estimate::cold_ms(flops, &measured)?
+        } else {
+            effnet::estimate::warm_ms(flops, &measured)?
+        };
+        let stored = state
+            .offline
+            .with_untracked(|o| o.stored.contains(variant.name()));
+        let download_ms = match (stored, state.manifest.with_untracked(|m| m.entry(variant))) {
+            (false, Some(entry)) => state
+                .throughput
+                .get_untracked()
+                .map(|bytes_per_ms| entry.bytes as f64 / bytes_per_ms),
+            _ => None,
+        };
+        Some(Estimate {
+            download_ms,
+            run_ms,
+        })
+    }
 }
 
 /// The engine's options: the address's, with f16 off once it failed in this browser.
@@ -138,7 +216,9 @@ pub async fn start(app: App) {
     }
     state.manifest.set(manifest);
     offline::scan(state);
-    let (forced_cpu, in_worker) = state.options.with_value(|o| (o.force_cpu, o.worker));
+    let (forced_cpu, in_worker) = state
+        .options
+        .with_value(|o| (o.backend == Some(BackendKind::Cpu), o.worker));
     if !in_worker {
         state.backend.update(|b| {
             b.runs_in = RunsIn::Page(
@@ -153,44 +233,65 @@ pub async fn start(app: App) {
         let runs_in = state.backend.with_untracked(|b| b.runs_in.clone());
         set_backend(state, gpu, runs_in);
     }
-    state.activity.set(Activity::Started);
+    state.screen.update(|s| s.activity = Activity::Started);
     // Start WebGL for the photos' readback now, not on the visitor's first photo.
     let readback = app.readback();
     spawn_local(async move { readback.prepare().await });
 }
 
-/// Runs models on WebGPU when it started, on the CPU otherwise (saying why).
+/// Chooses the backend once WebGPU's start is known: the address's choice, else the faster one
+/// (`BackendInfo::choice`: the CPU where WebGPU is a software adapter or missing; WebGPU on a
+/// hardware adapter until the CPU measures faster).
 fn set_backend(state: AppState, gpu: GpuStart, runs_in: RunsIn) {
-    let (active, notice) = match &gpu {
-        GpuStart::Ready(_) => (BackendKind::WebGpu, None),
-        GpuStart::Unavailable(why) | GpuStart::Failed(why) => (
-            BackendKind::Cpu,
-            Some(format!(
-                "WebGPU is not available, so models run on the CPU (slower): {why}."
-            )),
-        ),
-        GpuStart::NotAsked => (BackendKind::Cpu, Some(FORCED_CPU.into())),
-    };
-    js::log(&format!(
-        "effnet: backend {} ({gpu:?}), networks in {runs_in:?}",
-        active.id()
-    ));
+    let asked = state.options.with_value(|o| o.backend);
+    js::log(&format!("effnet: WebGPU {gpu:?}, networks in {runs_in:?}"));
     state.backend.update(|b| {
         *b = BackendInfo {
-            active: Some(active),
+            active: None,
             gpu: Some(gpu),
-            notice,
+            asked,
+            chosen_by_visitor: false,
             runs_in,
             // Kept across the worker's restarts.
             f16_failed: b.f16_failed,
-        }
+        };
+        let (active, _) = b.choice(None, None);
+        b.active = Some(active);
     });
 }
 
-const FORCED_CPU: &str = "CPU backend chosen by the address (?backend=cpu); WebGPU was not tried.";
+/// What measurements say now of the backend for `variant`: switches to the faster one when the
+/// page chose by itself (the address's and the visitor's choices stand). The current image runs
+/// again there.
+pub(crate) fn reconsider_backend(app: App, variant: Variant) {
+    let state = app.state;
+    let warm = |kind: BackendKind| {
+        state
+            .measured
+            .with_untracked(|m| m.get(&(variant, kind.id())).and_then(|x| x.warm_median_ms))
+    };
+    let (now, wanted) = state.backend.with_untracked(|b| {
+        (
+            b.active,
+            b.choice(warm(BackendKind::WebGpu), warm(BackendKind::Cpu))
+                .0,
+        )
+    });
+    if now.is_some_and(|now| now != wanted) && app.engine().ready(wanted) {
+        js::log(&format!("effnet: measured faster here: {}", wanted.id()));
+        app.begin(app.rerun_input(), Activity::loading(variant, wanted));
+        state.backend.update(|b| b.active = Some(wanted));
+        refresh(app);
+    }
+}
 
-/// Loads the selected variant and, when there is a still image (and the webcam is off, which
-/// has its own loop), classifies it again.
+/// The sample photo the page opens on: classified as soon as the network is loaded, so the first
+/// screen shows a result (and the network's cold run is done before the visitor's first photo).
+pub const OPENING_SAMPLE: &str = "coffee.png";
+
+/// Loads the selected variant and classifies the current input with it: the still image (when
+/// the webcam is off: it has its own loop), or, before any image, the opening sample
+/// (`?warmup=off`: none; the network is only loaded).
 pub fn refresh(app: App) {
     let state = app.state;
     spawn_local(async move {
@@ -199,25 +300,43 @@ pub fn refresh(app: App) {
         };
         let variant = state.variant.get_untracked();
         let engine = app.engine();
+        let began = state.screen.with_untracked(|s| s.began_ms);
         match engine.session.image() {
             Some((image, name)) if !webcam::running(app) => {
-                classify(app, image, name, InputKind::Image).await;
+                classify(app, image, name, InputKind::Image, began).await;
             }
+            None if !webcam::running(app)
+                && state.options.with_value(|o| o.warm_up)
+                && image::open_on_sample(app, OPENING_SAMPLE).await => {}
             _ => {
                 let ticket = engine.session.ticket();
-                state.activity.set(Activity::Loading { variant });
-                let Ok(loaded) =
-                    ensure_model(app, variant, kind, Interest::Request(ticket), None).await
-                else {
-                    return;
-                };
-                if engine.session.is_current(ticket)
-                    && warm_up::run(app, &loaded, variant, kind, ticket).await
-                {
-                    state.activity.set(Activity::AwaitingImage {
+                let from = state.shown_variant();
+                app.show(
+                    ticket,
+                    Activity::Loading {
                         variant,
                         backend: kind,
-                    });
+                        from,
+                        estimate: None,
+                    },
+                );
+                if ensure_model(app, variant, kind, Interest::Request(ticket), None)
+                    .await
+                    .is_ok()
+                {
+                    app.show(
+                        ticket,
+                        if webcam::running(app) {
+                            Activity::Webcam
+                        } else {
+                            Activity::AwaitingImage {
+                                variant,
+                                backend: kind,
+                            }
+                        },
+                    );
+                } else {
+                    app.show(ticket, Activity::LoadFailed { variant });
                 }
             }
         }
@@ -229,13 +348,31 @@ pub fn refresh(app: App) {
 /// holds the main thread for a few hundred milliseconds on WebGPU).
 const SWITCH_SETTLE_MS: i32 = 250;
 
-/// Shows `variant` from now on: results of other variants still running are dropped, and its
-/// network is loaded once the choice has stood for [`SWITCH_SETTLE_MS`].
+/// Shows `variant` from now on: results of other variants still running are dropped, the
+/// result on screen stays (marked as the previous one) until the new one comes, and the new
+/// variant's network is loaded once the choice has stood for [`SWITCH_SETTLE_MS`].
 pub fn select_variant(app: App, variant: Variant) {
-    if app.state.variant.get_untracked() == variant {
+    let state = app.state;
+    let from = state.variant.get_untracked();
+    if from == variant {
         return;
     }
-    let ticket = app.engine().session.supersede();
+    let Some(kind) = state.backend.with_untracked(|b| b.active) else {
+        state.variant.set(variant);
+        return;
+    };
+    let cold = !app.engine().session.kept().contains(&(variant, kind));
+    let estimate = app.estimate(variant, kind, cold);
+    let shown = state.shown_variant();
+    let ticket = app.begin(
+        app.rerun_input(),
+        Activity::Loading {
+            variant,
+            backend: kind,
+            from: shown.or(Some(from)),
+            estimate,
+        },
+    );
     show_variant(app, variant);
     spawn_local(async move {
         js::sleep(SWITCH_SETTLE_MS).await;
@@ -246,35 +383,56 @@ pub fn select_variant(app: App, variant: Variant) {
     });
 }
 
-/// Puts `variant` on screen with nothing shown for it yet (no re-run).
+/// Gives up a variant switch under way: back to the variant whose result is on screen (its
+/// network is in memory), at once.
+pub fn cancel_switch(app: App) {
+    let state = app.state;
+    let (Some(previous), Some(kind)) = (
+        state.shown_variant(),
+        state.backend.with_untracked(|b| b.active),
+    ) else {
+        return;
+    };
+    app.begin(app.rerun_input(), Activity::loading(previous, kind));
+    show_variant(app, previous);
+    refresh(app);
+}
+
+/// Puts `variant` on screen (no re-run); the result of the variant before stays until a new one
+/// comes, marked as the previous one.
 pub fn show_variant(app: App, variant: Variant) {
     let state = app.state;
     state.variant.set(variant);
-    state.result.set(None);
     state.error.set(None);
     state.load.set(LoadState::Idle);
 }
 
 /// Tries the variant on screen again after its load failed (a broken-off download resumes).
 pub fn retry_load(app: App) {
-    app.engine().session.supersede();
-    app.state.error.set(None);
-    app.state.load.set(LoadState::Idle);
+    let state = app.state;
+    let variant = state.variant.get_untracked();
+    let kind = state
+        .backend
+        .with_untracked(|b| b.active)
+        .unwrap_or(BackendKind::Cpu);
+    app.begin(app.rerun_input(), Activity::loading(variant, kind));
+    state.error.set(None);
+    state.load.set(LoadState::Idle);
     refresh(app);
 }
 
-/// Runs models on `kind` from now on.
+/// Runs models on `kind` from now on (the visitor's choice: it stands, whatever is measured).
 pub fn select_backend(app: App, kind: BackendKind) {
     let state = app.state;
     if state.backend.with_untracked(|b| b.active) == Some(kind) || !app.engine().ready(kind) {
         return;
     }
-    app.engine().session.supersede();
+    let variant = state.variant.get_untracked();
+    app.begin(app.rerun_input(), Activity::loading(variant, kind));
     state.backend.update(|b| {
         b.active = Some(kind);
-        b.notice = None;
+        b.chosen_by_visitor = true;
     });
-    state.result.set(None);
     state.error.set(None);
     refresh(app);
 }
@@ -287,9 +445,9 @@ pub fn dismiss_error(app: App) {
     app.state.error.set(None);
 }
 
-/// Shows `activity` in the status line (the dev tools' bench).
+/// Shows `activity` in the status line for the current request (the dev tools' bench).
 pub fn say(app: App, activity: Activity) {
-    app.state.activity.set(activity);
+    app.state.screen.update(|s| s.activity = activity);
 }
 
 /// Shows an error (e.g. a drop without a file).
@@ -307,7 +465,7 @@ pub fn clear_weights_cache(app: App) {
     let state = app.state;
     spawn_local(async move {
         match weights::clear().await {
-            Ok(()) => state.activity.set(Activity::CacheCleared),
+            Ok(()) => state.screen.update(|s| s.activity = Activity::CacheCleared),
             Err(e) => state.error.set(Some(e)),
         }
     });
@@ -315,5 +473,7 @@ pub fn clear_weights_cache(app: App) {
 
 /// Shows that start-up has reached `step`.
 fn starting(state: AppState, step: StartStep) {
-    state.activity.set(Activity::Starting { step });
+    state
+        .screen
+        .update(|s| s.activity = Activity::Starting { step });
 }

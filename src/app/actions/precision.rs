@@ -8,6 +8,7 @@ use super::{App, refresh, worker};
 use crate::app::engine::Loaded;
 use crate::app::platform::{js, storage};
 use crate::app::state::AppState;
+use crate::app::state::activity::Activity;
 use crate::app::state::backend::Precision;
 use crate::app::state::error::AppError;
 
@@ -31,14 +32,18 @@ pub fn f16_failed(app: App, error: AppError) {
     js::log(&format!("effnet: f16 failed: {error}"));
     let state = app.state;
     let engine = app.engine();
-    engine.session.supersede();
+    let variant = state.variant.get_untracked();
+    let backend = state
+        .backend
+        .with_untracked(|b| b.active)
+        .unwrap_or(crate::app::state::backend::BackendKind::Cpu);
+    app.begin(app.rerun_input(), Activity::loading(variant, backend));
     mark_f16_failed(state, &error.to_string());
     let why = error.to_string();
     state.error.set(Some(AppError::F16Failed {
         cause: Box::new(error),
         image_runs_again: engine.session.image().is_some(),
     }));
-    state.result.set(None);
     if engine.remote().is_some() {
         worker::restart(app, why);
     } else {

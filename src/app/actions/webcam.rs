@@ -33,6 +33,9 @@ impl App {
     }
 }
 
+/// The webcam as the input of a request: what the stage and its results are named.
+pub const INPUT: &str = "webcam";
+
 /// Whether the camera is on.
 pub fn running(app: App) -> bool {
     app.camera().running()
@@ -60,25 +63,26 @@ pub fn start(app: App, video: HtmlVideoElement) {
                     running: true,
                     ..Default::default()
                 });
-                state.input.set(Some("webcam (live)".into()));
-                state.activity.set(Activity::Webcam);
+                // The webcam is a request of its own: older work stops, its frames join it.
+                app.begin(Some(INPUT.into()), Activity::Webcam);
+                state.sample.set(None);
                 run_loop(app, video, mine).await;
             }
         }
     });
 }
 
-/// Turns the camera off; a frame still running shows nothing.
+/// Turns the camera off; a frame still running shows nothing, and the last frame's result
+/// stays, as the previous one.
 pub fn stop(app: App, video: Option<HtmlVideoElement>) {
     let state = app.state;
     app.next_webcam_run();
-    app.engine().session.supersede();
     app.camera().stop();
     if let Some(video) = video {
         camera::detach(&video);
     }
     state.webcam.update(|s| s.running = false);
-    state.activity.set(Activity::CameraStopped);
+    app.begin(Some(INPUT.into()), Activity::CameraStopped);
 }
 
 /// The video's current frame: staged for the engine's worker as an `ImageBitmap` when the
@@ -105,15 +109,22 @@ async fn run_loop(app: App, video: HtmlVideoElement, mine: u64) {
         let fresh = camera::ready_state(&video) >= 2.0 && time != last_time;
         if fresh {
             last_time = time;
-            match engine.session.try_begin_frame() {
-                // The engine is busy (a still image, a comparison): drop the frame.
-                None => state.webcam.update(|s| s.dropped += 1),
-                Some(frame) => match grab(app, &video).await {
-                    Ok(pixels) => {
+            // The engine is busy (a still image, a comparison): drop the frame. A frame the
+            // browser does not give within a second is given up (the camera may be going).
+            let grabbed = if engine.session.busy() {
+                None
+            } else {
+                js::within(grab(app, &video), 1000).await
+            };
+            match grabbed.map(|g| (g, engine.session.try_begin_frame())) {
+                None | Some((Ok(_), None)) => state.webcam.update(|s| s.dropped += 1),
+                Some((Err(e), _)) => js::log(&format!("effnet: webcam frame skipped: {e}")),
+                Some((Ok(pixels), Some(frame))) => {
+                    {
                         let started = js::now();
                         let before = camera::presented_frames(&video);
                         let result =
-                            classify(app, pixels, "webcam".into(), InputKind::Webcam).await;
+                            classify(app, pixels, INPUT.into(), InputKind::Webcam, started).await;
                         drop(frame);
                         if app.webcam_run() != mine {
                             break;
@@ -141,8 +152,7 @@ async fn run_loop(app: App, video: HtmlVideoElement, mine: u64) {
                             });
                         }
                     }
-                    Err(e) => js::log(&format!("effnet: webcam frame skipped: {e}")),
-                },
+                }
             }
         }
         // Give the page a turn (the preview, clicks) before the next frame.

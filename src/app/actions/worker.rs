@@ -59,8 +59,6 @@ fn stopped(app: App, why: String) {
     let state = app.state;
     js::log(&format!("effnet: the engine's worker stopped: {why}"));
     let engine = app.engine();
-    // Whatever was waiting for the old worker is stale now (and shows nothing).
-    engine.session.supersede();
     let in_f32 = engine.remote().is_some_and(|w| w.built_f16());
     if in_f32 {
         precision::mark_f16_failed(state, &why);
@@ -69,7 +67,6 @@ fn stopped(app: App, why: String) {
         why: why.clone(),
         in_f32,
     }));
-    state.result.set(None);
     restart(app, why);
 }
 
@@ -78,6 +75,14 @@ fn stopped(app: App, why: String) {
 /// `why` goes into the message if no new worker starts.
 pub(super) fn restart(app: App, why: String) {
     let state = app.state;
+    // Whatever was waiting for the old worker is stale now (and shows nothing); the result on
+    // screen stays, marked as the previous one, until the new worker gives one.
+    let ticket = app.begin(
+        app.rerun_input(),
+        Activity::Starting {
+            step: StartStep::Worker,
+        },
+    );
     // Out of the worker's error handler before its port is dropped.
     spawn_local(async move {
         let engine = app.engine();
@@ -87,8 +92,12 @@ pub(super) fn restart(app: App, why: String) {
         engine.set_remote(None, false);
         app.set_worker(None);
         engine.session.forget_all();
-        let forced_cpu = state.options.with_value(|o| o.force_cpu);
-        let active = state.backend.with_untracked(|b| b.active);
+        let forced_cpu = state
+            .options
+            .with_value(|o| o.backend == Some(crate::app::state::backend::BackendKind::Cpu));
+        let (active, chosen) = state
+            .backend
+            .with_untracked(|b| (b.active, b.chosen_by_visitor));
         if start(app, forced_cpu).await {
             // Keep the backend the visitor had chosen, where it still runs.
             if let Some(kind) = active
@@ -96,10 +105,10 @@ pub(super) fn restart(app: App, why: String) {
             {
                 state.backend.update(|b| {
                     b.active = Some(kind);
-                    b.notice = None;
+                    b.chosen_by_visitor = chosen;
                 });
             }
-            state.activity.set(Activity::WorkerRestarted);
+            app.show(ticket, Activity::WorkerRestarted);
             refresh(app);
         } else {
             state.error.set(Some(AppError::WorkerLost { why }));

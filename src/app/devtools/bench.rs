@@ -104,7 +104,7 @@ pub async fn run(app: App, options: BenchOptions) {
 
     for &variant in &list {
         // Show `variant` (as select_variant does, without its automatic re-run).
-        let ticket = app.engine().session.supersede();
+        let ticket = app.begin(None, bench_step(format!("loading {variant}…")));
         actions::show_variant(app, variant);
         let mut row = BenchRow {
             variant: variant.name().to_string(),
@@ -134,8 +134,14 @@ pub async fn run(app: App, options: BenchOptions) {
                 let mut warm = Vec::new();
                 let (mut prep, mut total) = (Vec::new(), Vec::new());
                 for i in 0..=runs {
-                    let Some(result) =
-                        classify(app, image.clone(), name.clone(), InputKind::Image).await
+                    let Some(result) = classify(
+                        app,
+                        image.clone(),
+                        name.clone(),
+                        InputKind::Image,
+                        js::now(),
+                    )
+                    .await
                     else {
                         row.error =
                             Some(state.error.get_untracked().map_or_else(
@@ -229,7 +235,7 @@ async fn profile(app: App, variant: Variant, kind: BackendKind, runs: usize) -> 
 /// `n` webcam-mode inferences of `variant` in a row, memory sampled every tenth of the way.
 async fn soak(app: App, variant: Variant, kind: BackendKind, n: usize) {
     let state = app.state;
-    app.engine().session.supersede();
+    app.begin(None, bench_step(format!("soak {variant}")));
     actions::show_variant(app, variant);
     actions::set_cam(app, |c| c.enabled = true);
     let size = variant.config().resolution;
@@ -258,7 +264,8 @@ async fn soak(app: App, variant: Variant, kind: BackendKind, n: usize) {
                 i.saturating_sub(warm_up)
             )),
         );
-        match classify(app, frames[i % 2].clone(), "soak".into(), InputKind::Webcam).await {
+        let frame = frames[i % 2].clone();
+        match classify(app, frame, "soak".into(), InputKind::Webcam, js::now()).await {
             Some(r) if i >= warm_up => times.push(r.latency_ms),
             Some(_) => {}
             None => soak.failures += 1,

@@ -16,7 +16,7 @@ use crate::app::platform::image::{self, Readback};
 use crate::app::platform::js;
 use crate::app::state::activation_map::CamSettings;
 use crate::app::state::activity::{Activity, Phase};
-use crate::app::state::backend::{AdapterInfo, BackendInfo, GpuStart, RunsIn};
+use crate::app::state::backend::{AdapterInfo, BackendInfo, GpuStart, RunsIn, choice_now};
 use crate::app::state::bench::{BenchState, MemorySample};
 use crate::app::state::compare::CompareState;
 use crate::app::state::error::ErrorReport;
@@ -32,15 +32,26 @@ use crate::app::state::webcam::WebcamStats;
 struct Contract {
     /// Start-up is over: a backend runs and the manifest's fetch has ended.
     started: bool,
+    /// The visitor's current request: results of it carry this number.
+    generation: u64,
+    /// What it works on, as the page names it.
+    input: Option<String>,
     /// What the page is doing now.
     phase: Phase,
     /// The same, with its details (the status line is its `Display`).
     activity: Activity,
     /// The status line's words (for people reading a failed test, not for waiting on).
     status: String,
+    /// Whether a network is running now (the engine's session).
+    engine_busy: bool,
     backend: Option<&'static str>,
     gpu: GpuReport,
+    /// Why this backend: `effnet::estimate::Reason` with the latencies measured here.
+    choice: Option<effnet::estimate::Reason>,
+    /// The line that says so.
     notice: Option<String>,
+    /// The sample the current request classifies, if it is one.
+    sample: Option<&'static str>,
     variant: &'static str,
     error: Option<ErrorReport>,
     manifest: ManifestReport,
@@ -255,7 +266,12 @@ pub fn install(app: App, checks: Rc<prepcheck::Checks>) {
     install_crash(app);
     Effect::new(move |_| {
         let backend = state.backend.get();
-        let activity = state.activity.get();
+        let screen = state.screen.get();
+        let variant = state.variant.get();
+        let (choice, notice) = state
+            .measured
+            .with(|m| choice_now(&backend, m, variant))
+            .map_or((None, None), |(reason, line)| (Some(reason), line));
         // The worker's counters when the networks run there (as of its last reply).
         let worker = app.engine().remote().and_then(|r| r.stats());
         let (kernel_launches, kernel_declined) = worker
@@ -264,13 +280,18 @@ pub fn install(app: App, checks: Rc<prepcheck::Checks>) {
         let contract = Contract {
             started: backend.active.is_some()
                 && !matches!(state.manifest.get(), ManifestState::Loading),
-            phase: activity.phase(),
-            status: activity.to_string(),
-            activity,
+            generation: screen.generation,
+            input: screen.input.clone(),
+            phase: screen.activity.phase(),
+            status: screen.activity.to_string(),
+            activity: screen.activity,
+            engine_busy: state.engine_busy.get(),
             backend: backend.active.map(|k| k.id()),
             gpu: (&backend).into(),
-            notice: backend.notice.clone(),
-            variant: state.variant.get().name(),
+            notice,
+            choice,
+            sample: state.sample.get(),
+            variant: variant.name(),
             error: state.error.with(|e| e.as_ref().map(ErrorReport::from)),
             manifest: state.manifest.with(|m| ManifestReport::from(m)),
             load: state.load.with(|l| LoadReport::from(l)),

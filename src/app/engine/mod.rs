@@ -250,9 +250,13 @@ impl Engine {
             .wanted_by(ticket.map_or(Interest::Always, Interest::Request));
         match (&loaded.net, pixels.into()) {
             (Net::InWorker(net), pixels) => {
-                net.remote
+                let asked = self.host.now();
+                let mut out = net
+                    .remote
                     .run(net.id, kind, &pixels, with_cams, wanted)
-                    .await
+                    .await?;
+                out.transfer_ms = (self.host.now() - asked - out.worker_ms).max(0.0);
+                Ok(out)
             }
             (Net::Here(_), Pixels::Rgb(image)) => {
                 self.run_here(loaded, &image, kind, with_cams, &wanted)

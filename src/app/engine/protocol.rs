@@ -147,17 +147,23 @@ pub struct RunSummary {
     pub gpu_preprocess: bool,
     pub busy_ms: f64,
     pub latency_ms: f64,
+    pub queued_ms: f64,
+    pub readback_ms: f64,
+    /// From the worker's receiving the request to its reply.
+    pub worker_ms: f64,
     pub yields: u32,
     pub crop_width: usize,
     pub crop_height: usize,
     pub crop_size: usize,
+    pub source_size: [usize; 2],
     /// Classes and grid of the activation maps, when they came.
     pub cams: Option<(Vec<usize>, usize, usize)>,
 }
 
 impl RunSummary {
-    /// The summary, the crop's bytes and the maps' values of `out`.
-    pub fn split(out: RunOutput) -> (Self, Vec<u8>, Option<Vec<f32>>) {
+    /// The summary, the crop's bytes and the maps' values of `out`, which took the worker
+    /// `worker_ms` from request to reply.
+    pub fn split(out: RunOutput, worker_ms: f64) -> (Self, Vec<u8>, Option<Vec<f32>>) {
         let crop = Arc::unwrap_or_clone(out.crop);
         let (cams, values) = match out.cams {
             Some(c) => (Some((c.classes, c.height, c.width)), Some(c.values)),
@@ -169,10 +175,14 @@ impl RunSummary {
             gpu_preprocess: out.gpu_preprocess,
             busy_ms: out.busy_ms,
             latency_ms: out.latency_ms,
+            queued_ms: out.queued_ms,
+            readback_ms: out.readback_ms,
+            worker_ms,
             yields: out.yields,
             crop_width: crop.width,
             crop_height: crop.height,
             crop_size: out.crop_size,
+            source_size: out.source_size,
             cams,
         };
         (summary, crop.data, values)
@@ -205,6 +215,10 @@ impl RunSummary {
             gpu_preprocess: self.gpu_preprocess,
             busy_ms: self.busy_ms,
             latency_ms: self.latency_ms,
+            queued_ms: self.queued_ms,
+            readback_ms: self.readback_ms,
+            transfer_ms: 0.0,
+            worker_ms: self.worker_ms,
             yields: self.yields,
             crop: Arc::new(RgbImage {
                 width: self.crop_width,
@@ -212,6 +226,7 @@ impl RunSummary {
                 data: crop,
             }),
             crop_size: self.crop_size,
+            source_size: self.source_size,
             cams,
             in_worker: true,
         })

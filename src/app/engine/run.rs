@@ -45,10 +45,20 @@ pub struct RunOutput {
     pub busy_ms: f64,
     /// Forward pass and readback (wall time).
     pub latency_ms: f64,
+    /// Waiting for the GPU's earlier work before starting.
+    pub queued_ms: f64,
+    /// Reading the crop and the maps back, after the scores.
+    pub readback_ms: f64,
+    /// To the worker and back (0 on the page's thread).
+    pub transfer_ms: f64,
+    /// The whole run as the worker timed it, from its request to its reply (0 here).
+    pub worker_ms: f64,
     /// Times the CPU path handed the event loop a turn.
     pub yields: u32,
     pub crop: Arc<RgbImage>,
     pub crop_size: usize,
+    /// The size of the picture the run was given (before the crop).
+    pub source_size: [usize; 2],
     pub cams: Option<Cams>,
     /// Whether the engine's worker ran it (the busy time is then the worker's, not the page's).
     pub in_worker: bool,
@@ -78,6 +88,7 @@ impl Engine {
             }
         };
         let model = loaded.model().ok_or(AppError::NotHere)?;
+        let asked = host.now();
         if kind == BackendKind::WebGpu {
             // Wait until the GPU has done what was queued before (uploads of networks loaded
             // meanwhile, a superseded run): that is not this run's latency.
@@ -85,6 +96,7 @@ impl Engine {
             still_wanted()?;
         }
         let t0 = host.now();
+        let queued_ms = t0 - asked;
         let size = loaded.preprocessing.size;
         let on_gpu = (kind == BackendKind::WebGpu && options.gpu_preprocess)
             .then(|| preprocess_gpu::prepare(&loaded.preprocessing, image, &device))
@@ -167,15 +179,21 @@ impl Engine {
         } else {
             None
         };
+        let readback_ms = host.now() - t2;
         Ok(RunOutput {
             top5,
             preprocess_ms: t1 - t0,
             gpu_preprocess,
             busy_ms: (t1 - t0) + busy_ms,
             latency_ms: t2 - t1,
+            queued_ms,
+            readback_ms,
+            transfer_ms: 0.0,
+            worker_ms: 0.0,
             yields,
             crop: Arc::new(crop),
             crop_size: size,
+            source_size: [image.width, image.height],
             cams,
             in_worker: false,
         })

@@ -1,5 +1,4 @@
-//! Images made up on the spot, so no file is needed: the bench's, the explorer's and the
-//! warm-up's input.
+//! Images made up on the spot, so no file is needed: the bench's and the explorer's input.
 
 use effnet::preprocess::RgbImage;
 
@@ -21,11 +20,6 @@ pub fn gradient_wh(width: usize, height: usize) -> RgbImage {
         }
     }
     RgbImage::new(width, height, data).expect("a non-empty gradient")
-}
-
-/// A mid-grey `size` × `size` picture (the warm-up's input).
-pub fn blank(size: usize) -> RgbImage {
-    RgbImage::new(size, size, vec![128; size * size * 3]).expect("a non-empty picture")
 }
 
 /// `image` flipped left to right (the soak's second frame).

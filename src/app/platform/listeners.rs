@@ -44,9 +44,9 @@ pub fn install_drop_and_paste(
         if let Some((f, count)) = first_file(&transfer) {
             ev.prevent_default();
             let name = if f.name().is_empty() {
-                "pasted image".to_string()
+                "a pasted image".to_string()
             } else {
-                format!("pasted {}", f.name())
+                format!("{} (pasted)", f.name())
             };
             file(f.into(), first_of(name, count));
         }

@@ -12,13 +12,13 @@ pub mod measurements;
 pub mod offline;
 pub mod options;
 pub mod results;
+pub mod screen;
 pub mod webcam;
 
 use effnet::Variant;
 use leptos::prelude::*;
 
 use activation_map::CamSettings;
-use activity::{Activity, StartStep};
 use backend::BackendInfo;
 use bench::BenchState;
 use compare::CompareState;
@@ -28,6 +28,7 @@ use measurements::Measurements;
 use offline::OfflineState;
 use options::Options;
 use results::RunResult;
+use screen::Screen;
 use webcam::WebcamStats;
 
 /// Everything the components share (signals are `Copy`).
@@ -41,10 +42,14 @@ pub struct AppState {
     /// Results shown so far (tests wait for it to grow).
     pub result_count: RwSignal<u64>,
     pub error: RwSignal<Option<AppError>>,
-    /// What the page is doing (the status line says it).
-    pub activity: RwSignal<Activity>,
-    /// What the current input is (file name and size, or the webcam).
-    pub input: RwSignal<Option<String>>,
+    /// The visitor's current request: its input, what it is doing (the status line says it).
+    pub screen: RwSignal<Screen>,
+    /// The bundled sample the current request classifies, if it is one (the gallery marks it).
+    pub sample: RwSignal<Option<&'static str>>,
+    /// The last download's speed (bytes a millisecond), for estimates of the next.
+    pub throughput: RwSignal<Option<f64>>,
+    /// Whether a network is running now (the engine's session says; the test contract reads it).
+    pub engine_busy: RwSignal<bool>,
     pub webcam: RwSignal<WebcamStats>,
     /// Bench mode's results (`?bench`), `None` otherwise.
     pub bench: RwSignal<Option<BenchState>>,
@@ -83,9 +88,24 @@ impl Tab {
             Tab::Scaling => "Scaling explained",
         }
     }
+
+    /// The label where the width is short (a phone).
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Tab::Classify => "Classify",
+            Tab::Compare => "Compare",
+            Tab::Scaling => "Scaling",
+        }
+    }
 }
 
 impl AppState {
+    /// The variant whose result is on screen, if any.
+    pub fn shown_variant(&self) -> Option<Variant> {
+        self.result
+            .with_untracked(|r| r.as_ref().and_then(|r| Variant::parse(&r.variant)))
+    }
+
     pub fn new(options: Options) -> Self {
         Self {
             variant: RwSignal::new(options.variant.unwrap_or(Variant::Lite0)),
@@ -95,10 +115,10 @@ impl AppState {
             result: RwSignal::new(None),
             result_count: RwSignal::new(0),
             error: RwSignal::new(None),
-            activity: RwSignal::new(Activity::Starting {
-                step: StartStep::Page,
-            }),
-            input: RwSignal::new(None),
+            screen: RwSignal::new(Screen::default()),
+            sample: RwSignal::new(None),
+            throughput: RwSignal::new(None),
+            engine_busy: RwSignal::new(false),
             webcam: RwSignal::new(WebcamStats::default()),
             bench: RwSignal::new(None),
             cam: RwSignal::new(CamSettings::default()),

@@ -96,13 +96,20 @@ impl OfflineState {
             .join(", ");
         match &self.service_worker {
             ServiceWorker::Ready if stored.is_empty() => {
-                "Available offline: the app is stored in this browser; a variant's weights are stored once it has loaded.".into()
+                "Available offline: the app is stored here; a variant's weights once it has loaded."
+                    .into()
             }
-            ServiceWorker::Ready => format!("Available offline: the app and the weights of {stored} are stored in this browser."),
+            ServiceWorker::Ready => {
+                format!("Available offline: the app and {stored} are stored here.")
+            }
             ServiceWorker::Registering => "Preparing offline use…".into(),
             ServiceWorker::Unknown | ServiceWorker::Off(_) => String::new(),
-            ServiceWorker::Unsupported => "Offline use is not available: this browser has no service workers.".into(),
-            ServiceWorker::Failed(why) => format!("Offline use is not available (failed: {why}); the page works online."),
+            ServiceWorker::Unsupported => {
+                "Offline use is not available: this browser has no service workers.".into()
+            }
+            ServiceWorker::Failed(why) => {
+                format!("Offline use is not available (failed: {why}); the page works online.")
+            }
         }
     }
 }

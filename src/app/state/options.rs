@@ -74,9 +74,11 @@ pub struct Options {
     pub variant: Option<Variant>,
     /// `?view=classify|compare|scaling`.
     pub tab: Option<Tab>,
-    /// `?backend=cpu`: WebGPU is not tried.
-    pub force_cpu: bool,
-    /// `?warmup=off`: no warm-up pass on a blank picture while no image is chosen.
+    /// `?backend=cpu` (WebGPU is not tried) or `?backend=webgpu` (WebGPU, even where the CPU
+    /// is measured faster): a backend that stands.
+    pub backend: Option<super::backend::BackendKind>,
+    /// `?warmup=off`: the page does not open on a classified sample (whose run is also the
+    /// network's cold one).
     pub warm_up: bool,
     /// The networks run in the engine's Web Worker; `?worker=off` (and the dev tools that
     /// read the network itself: `?prepcheck`, `?bench&profile`) keep them on the page's thread.
@@ -128,7 +130,11 @@ impl Options {
         Self {
             variant: param("variant").and_then(|v| Variant::parse(&v)),
             tab: param("view").and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v)),
-            force_cpu: is("backend", "cpu"),
+            backend: match param("backend").as_deref() {
+                Some("cpu") => Some(super::backend::BackendKind::Cpu),
+                Some("webgpu") => Some(super::backend::BackendKind::WebGpu),
+                _ => None,
+            },
             warm_up: !is("warmup", "off"),
             worker: !(is("worker", "off")
                 || engine.check_inputs

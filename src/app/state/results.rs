@@ -16,6 +16,39 @@ pub enum InputKind {
     Webcam,
 }
 
+/// Where the visitor's wait for a result went (ms). The parts add up to `RunResult::waited_ms`
+/// but for drawing the result and the page's own overheads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Parts {
+    /// Before the network was asked for: decoding the picture, or the moment a variant choice
+    /// must stand before work starts.
+    pub before_ms: f64,
+    /// Getting the network: from memory, or downloaded and built.
+    pub load_ms: f64,
+    /// Waiting for work queued before (a superseded pass finishing on the GPU).
+    pub queue_ms: f64,
+    /// To the engine's worker and back (the pixels, the messages, the worker's own queue).
+    pub transfer_ms: f64,
+    /// Preparing the input (on the CPU; on the GPU only queueing the crop).
+    pub preprocess_ms: f64,
+    /// The forward pass and reading its scores back.
+    pub run_ms: f64,
+    /// Reading the crop and the activation maps back.
+    pub readback_ms: f64,
+}
+
+impl Parts {
+    pub fn sum(&self) -> f64 {
+        self.before_ms
+            + self.load_ms
+            + self.queue_ms
+            + self.transfer_ms
+            + self.preprocess_ms
+            + self.run_ms
+            + self.readback_ms
+    }
+}
+
 /// One classification, as shown and as published to `window.__effnet`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunResult {
@@ -47,7 +80,12 @@ pub struct RunResult {
     /// Median of the warm runs so far.
     pub warm_median_ms: Option<f64>,
     pub warm_runs: usize,
+    /// What the visitor waited: from the click (or the frame) to this result.
+    pub waited_ms: f64,
+    pub parts: Parts,
     pub crop_size: usize,
+    /// The size of the picture the network was given (before its crop).
+    pub source_size: [usize; 2],
     #[serde(skip)]
     pub crop: Arc<RgbImage>,
     /// Class activation maps of the top-5 classes (when the overlay is on).

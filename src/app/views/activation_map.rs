@@ -120,3 +120,16 @@ pub fn CamControls() -> impl IntoView {
         </div>
     }
 }
+
+/// What the map's colours mean (the ramp `platform::canvas::draw_cam` paints: no evidence for
+/// the class is transparent, the strongest red).
+#[component]
+pub fn CamLegend() -> impl IntoView {
+    view! {
+        <div class="cam-legend" data-testid="cam-legend" aria-hidden="true">
+            <span class="cam-legend-end">"little"</span>
+            <span class="cam-legend-ramp"></span>
+            <span class="cam-legend-end">"most evidence"</span>
+        </div>
+    }
+}

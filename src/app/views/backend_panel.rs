@@ -6,7 +6,7 @@ use crate::app::actions::App;
 
 use crate::app::actions;
 use crate::app::state::backend::{
-    BackendInfo, BackendKind, GpuStart, HalfChoice, Precision, RunsIn,
+    BackendInfo, BackendKind, GpuStart, HalfChoice, Precision, RunsIn, choice_now,
 };
 
 /// Shows the backend in use, the adapter, and lets the visitor switch.
@@ -67,10 +67,8 @@ pub fn BackendPanel() -> impl IntoView {
             <p data-testid="precision" data-precision=move || precision().0.map(Precision::id)>
                 {move || precision().1}
             </p>
-            <Show when=move || state.backend.with(|b| b.notice.is_some())>
-                <p class="notice" role="status" data-testid="backend-notice">
-                    {move || state.backend.with(|b| b.notice.clone().unwrap_or_default())}
-                </p>
+            <Show when=move || choice_text(app).is_some()>
+                <p class="notice" data-testid="backend-notice">{move || choice_text(app).unwrap_or_default()}</p>
             </Show>
             <div class="buttons">
                 <button
@@ -90,6 +88,18 @@ pub fn BackendPanel() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Which backend runs and why, with the latencies of the variant on screen measured here
+/// (`state::backend::choice_line`); `None` where there is nothing to say (a hardware GPU).
+pub fn choice_text(app: App) -> Option<String> {
+    let state = app.state;
+    let variant = state.variant.get();
+    state.measured.with(|m| {
+        state
+            .backend
+            .with(|b| choice_now(b, m, variant).and_then(|(_, line)| line))
+    })
 }
 
 /// What new networks compute in on the active backend, and why.

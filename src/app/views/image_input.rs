@@ -39,10 +39,9 @@ pub fn ImageInput(children: Children) -> impl IntoView {
         input.set_value("");
     };
     view! {
-        <h2>"Image"</h2>
         <div class="input-row">
             <label class="button file">
-                "Choose an image…"
+                "Choose a photo…"
                 <input type="file" accept="image/*" class="sr-only" data-testid="file-input" on:change=on_change/>
             </label>
             {children()}
@@ -53,6 +52,8 @@ pub fn ImageInput(children: Children) -> impl IntoView {
                         view! {
                             <button
                                 class="sample"
+                                class:current=move || state.sample.get() == Some(file)
+                                aria-pressed=move || (state.sample.get() == Some(file)).to_string()
                                 title=title
                                 aria-label=format!("Classify the sample photo: {title}")
                                 data-testid=format!("sample-{file}")
@@ -65,9 +66,9 @@ pub fn ImageInput(children: Children) -> impl IntoView {
                     .collect_view()}
             </div>
         </div>
-        <p class="hint">"…or drop one anywhere on the page, or paste one (Ctrl+V)."</p>
-        <p class="input-name" data-testid="input-name">
-            {move || state.input.get().map(|n| format!("Input: {n}")).unwrap_or_default()}
+        <p class="hint">"…or drop or paste one anywhere on the page."</p>
+        <p class="input-name" data-testid="input-name" data-generation=move || state.screen.with(|s| s.generation.to_string())>
+            {move || state.screen.with(|s| s.input.as_ref().map(|n| format!("Input: {n}")).unwrap_or_default())}
         </p>
     }
 }

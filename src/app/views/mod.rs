@@ -11,6 +11,7 @@ pub mod page;
 pub mod predictions;
 pub mod roving;
 pub mod scaling;
+pub mod switching;
 pub mod variant_switcher;
 pub mod variants;
 pub mod webcam;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::app::actions::App;
 
-use super::backend_panel::BackendPanel;
+use super::backend_panel::{self, BackendPanel};
 use super::compare::CompareView;
 use super::image_input::ImageInput;
 use super::image_view::ImageView;
@@ -34,11 +34,17 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
     view! {
         <div class="page" class:dragging=move || dragging.get()>
             <header class="top">
-                <h1>"EfficientNet in your browser"</h1>
-                <p class="tagline">
-                    "EfficientNet-B0…B7 and Lite0…Lite4, run by burn on WebGPU (or the CPU) in this page. Nothing leaves your machine."
-                </p>
-                <p class="status" data-testid="status" role="status" aria-live="polite">{move || state.activity.with(ToString::to_string)}</p>
+                <div class="brand">
+                    <h1>"EfficientNet in your browser"</h1>
+                    <p class="tagline">
+                        "B0…B7 and Lite0…Lite4, run on your GPU (WebGPU) or CPU by burn, in this page. Nothing leaves your machine."
+                    </p>
+                </div>
+                <p class="status" data-testid="status" role="status" aria-live="polite"
+                    data-phase=move || state.screen.with(|s| format!("{:?}", s.activity.phase()).to_lowercase())
+                    data-generation=move || state.screen.with(|s| s.generation.to_string())
+                >{move || state.screen.with(|s| s.activity.to_string())}</p>
+                <p class="backend-line" data-testid="backend-line">{move || backend_panel::choice_text(app).unwrap_or_default()}</p>
                 <OfflineStatus/>
                 <Show when=move || state.error.with(Option::is_some)>
                     <div class="error" data-testid="error" role="alert">
@@ -64,21 +70,21 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
                 aria-labelledby=move || format!("tab-{}", state.tab.get().id())
                 data-tab=move || state.tab.get().id()
             >
-                <div class="stage" class:hidden=on(Tab::Scaling)>
+                <div class="stage" class:hidden=on(Tab::Scaling) class:comparing=move || state.tab.get() == Tab::Compare>
                     <section class="panel inputs" aria-label="Image">
                         <ImageInput>
                             <div class="webcam" class:hidden=off(Tab::Classify)>
                                 <Webcam/>
                             </div>
                         </ImageInput>
-                        <div class:hidden=off(Tab::Classify)>
-                            <ImageView/>
-                        </div>
                     </section>
-                    <div class="stage-result" class:hidden=off(Tab::Classify)>
+                    <div class="stage-answer" class:hidden=off(Tab::Classify)>
                         <Predictions/>
                     </div>
-                    <div class="stage-result" class:hidden=off(Tab::Compare)>
+                    <section class="panel picture" aria-label="What the network saw" class:hidden=off(Tab::Classify)>
+                        <ImageView/>
+                    </section>
+                    <div class="stage-compare" class:hidden=off(Tab::Compare)>
                         <CompareView/>
                     </div>
                 </div>
@@ -96,7 +102,7 @@ pub fn Page(dev_panel: ViewFn) -> impl IntoView {
                 </div>
             </div>
             </main>
-            <div class="drop-overlay" aria-hidden="true">"Drop the image to classify it"</div>
+            <div class="drop-overlay" aria-hidden="true"><p>"Drop the image to classify it"</p></div>
         </div>
     }
 }
@@ -122,13 +128,15 @@ fn Tabs() -> impl IntoView {
                     class="tab"
                     id=format!("tab-{}", t.id())
                     aria-controls="view"
+                    aria-label=t.label()
                     data-testid=format!("tab-{}", t.id())
                     aria-selected=move || selected().to_string()
                     tabindex=move || if selected() { "0" } else { "-1" }
                     on:click=move |_| actions::select_tab(app, t)
                     on:keydown=on_key
                 >
-                    {t.label()}
+                    <span class="tab-long">{t.label()}</span>
+                    <span class="tab-short" aria-hidden="true">{t.short_label()}</span>
                 </button>
             }
         })

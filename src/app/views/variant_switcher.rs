@@ -11,6 +11,7 @@ use crate::app::actions::App;
 use super::format::millions;
 use super::roving;
 use crate::app::actions;
+use crate::app::platform::js;
 use crate::app::state::load::ManifestState;
 
 #[component]
@@ -18,6 +19,33 @@ pub fn VariantSwitcher() -> impl IntoView {
     let app = expect_context::<App>();
     let state = app.state;
     let refs = roving::buttons(Variant::ALL.len());
+    // The chosen chip stays in view where the strip scrolls (a phone): when it is chosen, once
+    // the chips are laid out, and when the window's width changes.
+    let into_view = {
+        let refs = refs.clone();
+        move || {
+            let chosen = state.variant.get_untracked();
+            let i = Variant::ALL.iter().position(|&v| v == chosen);
+            if let Some(chip) = i.and_then(|i| refs[i].get_untracked()) {
+                let options = js_sys::Object::new();
+                js::set(&options, "block", &"nearest".into());
+                js::set(&options, "inline", &"center".into());
+                let _ = js::call(&chip.into(), "scrollIntoView", &[options.into()]);
+            }
+        }
+    };
+    {
+        let into_view = into_view.clone();
+        Effect::new(move |_| {
+            state.variant.track();
+            let into_view = into_view.clone();
+            leptos::task::spawn_local(async move {
+                js::sleep(50).await;
+                into_view();
+            });
+        });
+    }
+    let _ = window_event_listener(leptos::ev::resize, move |_| into_view());
     let chips = Variant::ALL
         .into_iter()
         .enumerate()
@@ -71,6 +99,7 @@ pub fn VariantSwitcher() -> impl IntoView {
             <p class="switcher-legend">
                 "● pretrained weights here, ○ random weights · w, d: width and depth multipliers · input side in pixels · parameters"
             </p>
+            <p class="switcher-more" aria-hidden="true">"‹ swipe for more variants ›"</p>
         </div>
     }
 }

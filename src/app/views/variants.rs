@@ -43,14 +43,7 @@ pub fn VariantPanel() -> impl IntoView {
                     data-top1=format!("{}", v.reported_top1())
                     data-pretrained=move || pretrained().to_string()
                     aria-selected=move || selected().to_string()
-                    tabindex="0"
                     on:click=move |_| actions::select_variant(app, v)
-                    on:keydown=move |ev| {
-                        if ev.key() == "Enter" || ev.key() == " " {
-                            ev.prevent_default();
-                            actions::select_variant(app, v);
-                        }
-                    }
                 >
                     <td class="name">{v.to_string()}</td>
                     <td>{format!("{:.1}", d.width)}</td>

@@ -31,6 +31,17 @@ use crate::app::state::error::AppError;
 use crate::app::state::options::EngineOptions;
 use crate::app::transport::{self, host::Browser};
 
+/// A run the page asked for: which network, where, with or without maps, whether it is still
+/// wanted, and when its request arrived (the worker's part of the visitor's wait starts there).
+struct Run {
+    id: RequestId,
+    net: NetId,
+    kind: BackendKind,
+    with_cams: bool,
+    wanted: Wanted,
+    arrived: f64,
+}
+
 /// Everything the worker holds.
 #[derive(Default)]
 struct Worker {
@@ -77,6 +88,7 @@ fn fail(id: RequestId, error: AppError) {
 
 impl Worker {
     fn on_message(self: Rc<Self>, data: JsValue) {
+        let arrived = js::now();
         let received = match messages::read::<ToWorker>(&data) {
             Ok(r) => r,
             Err(why) => return js::log(&format!("effnet worker: unreadable message: {why}")),
@@ -107,8 +119,15 @@ impl Worker {
                         .clone()
                         .filter(|i| i.width == width && i.height == height),
                 };
-                let wanted = self.begin(id);
-                spawn_local(self.run(id, net, kind, image, with_cams, wanted));
+                let run = Run {
+                    id,
+                    net,
+                    kind,
+                    with_cams,
+                    wanted: self.begin(id),
+                    arrived,
+                };
+                spawn_local(self.run(run, image));
             }
             ToWorker::RunFrame {
                 id,
@@ -126,8 +145,15 @@ impl Worker {
                     Ok(image) => {
                         self.frames_received.set(self.frames_received.get() + 1);
                         let image = self.hold(image);
-                        let wanted = self.begin(id);
-                        spawn_local(self.run(id, net, kind, Some(image), with_cams, wanted));
+                        let run = Run {
+                            id,
+                            net,
+                            kind,
+                            with_cams,
+                            wanted: self.begin(id),
+                            arrived,
+                        };
+                        spawn_local(self.run(run, Some(image)));
                     }
                     Err(error) => fail(id, error),
                 }
@@ -222,15 +248,15 @@ impl Worker {
         }
     }
 
-    async fn run(
-        self: Rc<Self>,
-        id: RequestId,
-        net: NetId,
-        kind: BackendKind,
-        image: Option<Rc<RgbImage>>,
-        with_cams: bool,
-        wanted: Wanted,
-    ) {
+    async fn run(self: Rc<Self>, run: Run, image: Option<Rc<RgbImage>>) {
+        let Run {
+            id,
+            net,
+            kind,
+            with_cams,
+            wanted,
+            arrived,
+        } = run;
         let found = self.nets.borrow().get(&net).map(|(l, _)| l.clone());
         let ran = match (image, self.engine(), found) {
             (None, _, _) => Err(AppError::NoImageHeld),
@@ -243,7 +269,7 @@ impl Worker {
         self.end(id);
         match ran {
             Ok((out, stats)) => {
-                let (out, crop, maps) = RunSummary::split(out);
+                let (out, crop, maps) = RunSummary::split(out, js::now() - arrived);
                 let beside = Beside {
                     bytes: Some(&crop),
                     floats: maps.as_deref(),

@@ -80,6 +80,8 @@ pub fn ArchitecturePicture(
         .map(|i| {
             let geom = move || rows.with(|r| r.get(i).copied().unwrap_or_default());
             let row = move || description.with(|d| d.stages.get(i).cloned());
+            // The whole row in words (the bar's tooltip, and the list under the picture where
+            // it is narrow); on the picture a short line that fits its width.
             let label = move || {
                 row().map(|s| {
                     let note = if i + 1 == stage_count { " (bar at ¼ scale)" } else { "" };
@@ -89,6 +91,18 @@ pub fn ArchitecturePicture(
                     )
                 })
             };
+            let short = move || {
+                row().map(|s| {
+                    format!(
+                        "{} ×{} · {} ch · {}²",
+                        s.operator,
+                        s.repeats,
+                        s.out_channels,
+                        s.out_resolution
+                    )
+                })
+            };
+
             view! {
                 <g class="stage" data-stage=i + 1 data-channels=move || row().map(|s| s.out_channels).unwrap_or(0) data-repeats=move || row().map(|s| s.repeats).unwrap_or(0)>
                     <rect
@@ -102,14 +116,14 @@ pub fn ArchitecturePicture(
                         <title>{label}</title>
                     </rect>
                     <text
-                        class="stage-label"
+                        class="stage-label wide-label"
                         x=BAR_AREA + 32.0
                         style:transform=move || {
                             let (_, y, _, h) = geom();
                             format!("translateY({:.1}px)", y + h / 2.0 + 4.0)
                         }
                     >
-                        {label}
+                        {short}
                     </text>
                 </g>
             }
@@ -132,11 +146,23 @@ pub fn ArchitecturePicture(
                 style:width=move || format!("{:.1}px", square())
                 style:height=move || format!("{:.1}px", square())
             ></rect>
-            <text class="stage-label" x=BAR_AREA + 32.0 y=GAP + SQUARE / 2.0>
+            <text class="stage-label wide-label" x=BAR_AREA + 32.0 y=GAP + SQUARE / 2.0>
                 {move || description.with(|d| format!("input {0}×{0} (square ∝ resolution)", d.resolution))}
             </text>
             {bars}
         </svg>
         </div>
+        <details class="arch-words">
+            <summary>"The stages in words"</summary>
+            <ol>
+                {move || description.with(|d| {
+                    let last = d.stages.len().saturating_sub(1);
+                    d.stages.iter().enumerate().map(|(i, s)| {
+                        let note = if i == last { " (bar at ¼ scale)" } else { "" };
+                        view! { <li>{format!("{} · ×{} · {}→{} ch{note} · {}²", s.operator, s.repeats, s.in_channels, s.out_channels, s.out_resolution)}</li> }
+                    }).collect_view()
+                })}
+            </ol>
+        </details>
     }
 }

@@ -162,7 +162,9 @@ pub fn Explorer() -> impl IntoView {
             .map(|v| {
                 let d = v.config().describe();
                 (
-                    v.to_string(),
+                    v.to_string()
+                        .trim_start_matches("EfficientNet-")
+                        .to_string(),
                     d.width,
                     d.depth,
                     d.resolution,
@@ -187,7 +189,7 @@ pub fn Explorer() -> impl IntoView {
                 let testid = if mine {
                     "explorer-mine".to_string()
                 } else {
-                    format!("explorer-preset-{}", name.to_lowercase())
+                    format!("explorer-preset-efficientnet-{}", name.to_lowercase())
                 };
                 view! {
                     <tr class:mine=mine data-testid=testid>
