@@ -4,7 +4,7 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ROOT, state, waitFor, awaitingImage } from "../tests/browser/lib.mjs";
+import { ROOT, state, waitFor, settled } from "../tests/browser/lib.mjs";
 
 /** `a / b` with two decimals for a table, "–" when either is missing. */
 export const ratio = (a, b) => (a == null || b == null ? "–" : (a / b).toFixed(2));
@@ -15,8 +15,9 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Waits until the variant on screen is loaded and warm and the page waits for an image. */
-export const waitReady = (page) => waitFor(page, awaitingImage, "the variant loaded and warm", 900000);
+/** Waits until the page's first request is over (the opening sample, or with `?warmup=off` the
+ * variant loaded): the network is loaded, and warm unless `?warmup=off`. */
+export const waitReady = (page) => waitFor(page, settled, "the first request over", 900000);
 
 /** Clicks the sample photo `file` and waits for its result; throws the page's error if it shows
  * one. Returns the page's state with that result (`state.lastResult`) and the page-clock time

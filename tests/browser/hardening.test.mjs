@@ -183,7 +183,7 @@ test("10 variant switches in 2 s on WebGPU: only the last variant's result, in n
   const server = await serve();
   const context = await launch({ webgpu: true });
   try {
-    const { page, errors } = await open(context, server.url);
+    const { page, errors } = await open(context, `${server.url}?backend=webgpu`);
     await waitFor(page, (s) => s.started && s.load.state === "loaded" && s.backend === "webgpu", "lite0 ready on WebGPU", 300000);
     await page.click("[data-testid=variant-row-lite1]");
     await waitFor(page, (s) => s.load.variant === "lite1" && s.load.state === "loaded", "lite1 ready", 300000);

@@ -120,11 +120,12 @@ async function watchCsp(page) {
 }
 
 /** Serves the built site, launches Chromium (`launch`'s options) and opens the page in the first
- * tab, ready to use: `{ server, context, page, errors, urls, close }`. */
+ * tab (with the address's `query`, e.g. "backend=webgpu": on SwiftShader the page itself picks
+ * the faster CPU), ready to use: `{ server, context, page, errors, urls, close }`. */
 export async function startSite(options = { webgpu: true }) {
   const server = await serve();
   const context = await launch(options);
-  const opened = await open(context, server.url);
+  const opened = await open(context, options.query ? `${server.url}?${options.query}` : server.url);
   await waitFor(opened.page, (s) => s.started, "page started", 180000);
   return { server, context, ...opened, close: async () => { await context.close(); await server.close(); } };
 }
@@ -150,10 +151,11 @@ export async function waitFor(page, pred, what, timeout = 600000) {
 }
 
 /** Whether the page has work under way that a test must wait out (its typed phase). */
-export const busy = (s) => ["starting", "decoding", "loading", "warmingUp", "running"].includes(s.phase);
+export const busy = (s) => ["starting", "decoding", "loading", "running"].includes(s.phase);
 
-/** Whether the variant on screen is loaded and the page waits for an image (its warm-up done). */
-export const awaitingImage = (s) => s.started && s.activity.kind === "awaitingImage";
+/** Whether the page has started and its first request is over: the opening sample classified
+ * (or, with `?warmup=off`, the variant on screen loaded and waiting for an image). */
+export const settled = (s) => s.started && !busy(s) && (s.resultCount > 0 || s.activity.kind === "awaitingImage");
 
 const sameError = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 

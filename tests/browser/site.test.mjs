@@ -39,12 +39,14 @@ test("the site under a sub-path: precompressed, its headers, no 404, Lite0 class
     page.on("response", (r) => responses.push(r));
     await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
 
-    // The gallery shows thumbnails; a full photo is fetched only when chosen.
+    // The gallery shows thumbnails; a full photo is fetched only when chosen (the page opens on
+    // one, the opening sample).
     const photos = () => server.requests.filter((p) => /^\/static\/samples\/[^/]+\.(png|jpg)$/.test(p));
     assert.ok(server.requests.some((p) => p.startsWith("/static/samples/thumbs/")), "thumbnails");
-    assert.deepEqual(photos(), []);
+    await waitFor(page, (s) => s.resultCount > 0, "the opening sample's result", 180000);
+    assert.deepEqual(photos(), ["/static/samples/coffee.png"]);
     const s = await clickSample(page, "chelsea.png");
-    assert.deepEqual(photos(), ["/static/samples/chelsea.png"]);
+    assert.deepEqual(photos(), ["/static/samples/coffee.png", "/static/samples/chelsea.png"]);
     assert.equal(s.lastResult.variant, "lite0");
     assertSameTop5(assert, s.lastResult, cliClassify("lite0", sample("chelsea.png")));
 

@@ -8,7 +8,7 @@ import { state, waitFor, nextResult, cliDescribe, startSite, busy } from "./lib.
 
 let site, page, errors;
 
-before(async () => { site = await startSite(); ({ page, errors } = site); });
+before(async () => { site = await startSite({ webgpu: true, query: "backend=webgpu" }); ({ page, errors } = site); });
 after(() => site?.close());
 
 /** Drops a 640×640 grey image with the cat photo (300×200) drawn at (`x`, `y`). */
