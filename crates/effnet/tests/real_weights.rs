@@ -147,7 +147,7 @@ fn web_weights_keep_the_results() {
     args.extend(photos.iter().map(|p| path_str(p)));
     let from_pth = classify_json(&args);
 
-    for precision in ["f32", "f16"] {
+    for precision in ["f32", "f16", "q8"] {
         let out_file = dir.join(format!("lite0.{precision}.safetensors"));
         // Not `manifest.json`: classify must take the preprocessing from the file itself.
         let manifest = dir.join("manifest-kept-elsewhere.json");
@@ -177,7 +177,24 @@ fn web_weights_keep_the_results() {
         let from_web = classify_json(&args);
         for (a, b) in from_pth.iter().zip(&from_web) {
             let diff = max_diff(&logits(a), &logits(b));
-            eprintln!("{precision}: {size} bytes, max |Δlogit| vs checkpoint = {diff:e}");
+            let dp = max_diff(&probs(a), &probs(b));
+            eprintln!(
+                "{precision}: {size} bytes, max |Δlogit| vs checkpoint = {diff:e}, max |Δp| = {dp:e}"
+            );
+            if precision == "q8" {
+                // docs/weights.md's tolerance: the same top-1, probabilities within 0.03.
+                assert_eq!(
+                    top_indices(a, "top")[0],
+                    top_indices(b, "top")[0],
+                    "q8 top-1"
+                );
+                assert!(dp <= Q8_MAX_DP, "q8 moved a probability by {dp}");
+                let f16 = std::fs::metadata(dir.join("lite0.f16.safetensors"))
+                    .unwrap()
+                    .len();
+                assert!(size * 10 <= f16 * 6, "q8 file {size} bytes vs f16 {f16}");
+                continue;
+            }
             assert_eq!(top_indices(a, "top"), top_indices(b, "top"), "{precision}");
             if precision == "f32" {
                 assert!(diff <= 1e-5, "f32 web weights moved logits by {diff}");
@@ -190,6 +207,99 @@ fn web_weights_keep_the_results() {
             }
         }
     }
+}
+
+/// The largest change of a probability q8 weights may make (docs/weights.md).
+const Q8_MAX_DP: f64 = 0.03;
+
+/// Softmax of a JSON result's logits.
+fn probs(v: &Value) -> Vec<f64> {
+    let l = logits(v);
+    let max = l.iter().cloned().fold(f64::MIN, f64::max);
+    let e: Vec<f64> = l.iter().map(|x| (x - max).exp()).collect();
+    let sum: f64 = e.iter().sum();
+    e.iter().map(|x| x / sum).collect()
+}
+
+#[test]
+fn q8_shards_load_like_one_file_and_a_bad_shard_is_named() {
+    let dir = scratch("q8_shards");
+    let pth = lite_checkpoint(0);
+    let manifest = dir.join("manifest.json");
+    let photo = sample("coffee.png");
+    let convert = |out: &str, shard_mib: &str| {
+        let conv = effnet([
+            "convert",
+            "--variant",
+            "lite0",
+            "--precision",
+            "q8",
+            "--shard-mib",
+            shard_mib,
+            "--manifest",
+            path_str(&manifest),
+            path_str(&pth),
+            path_str(&dir.join(out)),
+        ]);
+        assert!(conv.status.success(), "{}", stderr(&conv));
+    };
+    convert("one.q8.safetensors", "0");
+    convert("lite0.q8.safetensors", "1");
+    assert!(!dir.join("lite0.q8.safetensors").exists());
+    let listed: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let format = listed["weights"][0]["formats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "lite0.q8.safetensors")
+        .expect("the sharded format is listed")
+        .clone();
+    let shards: Vec<String> = format["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(shards.len() >= 4, "{shards:?}");
+    for shard in &shards {
+        assert!(std::fs::metadata(dir.join(shard)).unwrap().len() <= 1 << 20);
+    }
+    let classify = |weights: &str| {
+        effnet([
+            "classify",
+            "--variant",
+            "lite0",
+            "--json",
+            "--weights",
+            path_str(&dir.join(weights)),
+            path_str(&photo),
+        ])
+    };
+    let one = classify("one.q8.safetensors");
+    let sharded = classify("lite0.q8.safetensors");
+    assert!(sharded.status.success(), "{}", stderr(&sharded));
+    assert_eq!(stdout(&one), stdout(&sharded));
+
+    // A corrupt shard, then a missing one: a clear error naming it, no panic.
+    let second = dir.join(&shards[1]);
+    let good = std::fs::read(&second).unwrap();
+    let mut bad = good.clone();
+    bad[100] ^= 0xff;
+    std::fs::write(&second, &bad).unwrap();
+    let out = classify("lite0.q8.safetensors");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&shards[1]) && stderr(&out).contains("corrupt"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"));
+    std::fs::write(&second, &good).unwrap();
+    std::fs::remove_file(dir.join(&shards[2])).unwrap();
+    let out = classify("lite0.q8.safetensors");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&shards[2]), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
 }
 
 #[test]

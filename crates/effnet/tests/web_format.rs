@@ -165,3 +165,48 @@ fn manifest_checksum_catches_corruption() {
         Err(WeightsError::Checksum { .. })
     ));
 }
+
+#[test]
+fn q8_round_trip_is_close_and_about_a_quarter_of_f32() {
+    let device = Device::default();
+    let config = small();
+    let model = config.init(&device).fold_batch_norms();
+    let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+    let reference = logits(&model, &x);
+    let full = web::encode(&model, &config, Precision::F32, None).unwrap();
+    let q8 = web::encode(&model, &config, Precision::Q8, None).unwrap();
+    assert!(
+        q8.len() * 3 < full.len(),
+        "q8 {} vs f32 {}",
+        q8.len(),
+        full.len()
+    );
+    let (_, loaded) = web::load(&q8, Some("small"), &device).unwrap();
+    let ours = logits(&loaded, &x);
+    let max = ours
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
+    assert!(
+        max <= 5e-2 * scale.max(1e-3),
+        "q8 moved logits by {max} (scale {scale})"
+    );
+    // The decoded tensors are f32 and none of the scales is left over as a tensor.
+    let (_, tensors) = web::decode(&q8).unwrap();
+    assert!(tensors.iter().all(|t| !t.name.contains(':')));
+
+    // An 8-bit tensor whose scales are gone is a clear error.
+    let broken = {
+        let mut b = q8.clone();
+        let at = b
+            .windows(6)
+            .position(|w| w == b":scale")
+            .expect("a scales tensor in the header");
+        b[at + 1] = b'X';
+        b
+    };
+    let err = web::load(&broken, None, &device).unwrap_err();
+    assert!(err.to_string().contains("no scales"), "{err}");
+}

@@ -2,7 +2,6 @@
 
 use effnet::Variant;
 use effnet::weights::manifest::{Manifest, ManifestEntry};
-use effnet::weights::web::Precision;
 
 use super::error::AppError;
 
@@ -61,13 +60,10 @@ pub enum LoadState {
 
 /// One line saying what a variant's weights are.
 pub fn describe_entry(entry: &ManifestEntry) -> String {
-    let precision = match entry.precision {
-        Precision::F16 => "f16",
-        Precision::F32 => "f32",
-    };
     format!(
-        "pretrained ({}, {precision}, {:.1} MB) from {}",
+        "pretrained ({}, {}, {:.1} MB) from {}",
         entry.source.name(),
+        entry.precision,
         entry.bytes as f64 / 1e6,
         entry.origin
     )

@@ -75,8 +75,7 @@ pub(super) struct Classifier {
 /// names or, without it, the one detected).
 fn load(weights: &Path, source: Option<&str>, variant: Variant) -> Result<Classifier, String> {
     let device = Device::default();
-    let bytes =
-        std::fs::read(weights).map_err(|e| format!("cannot read {}: {e}", weights.display()))?;
+    let bytes = read_weights(weights)?;
     let backbone = Backbone {
         variant: variant.name().to_string(),
         weights_sha256: sha256_hex(&bytes),
@@ -124,6 +123,29 @@ fn load(weights: &Path, source: Option<&str>, variant: Variant) -> Result<Classi
         device,
         backbone,
     })
+}
+
+/// A weights file's bytes: the file, or, where it is stored in shards (`effnet convert
+/// --shard-mib`), its shards as the manifest.json beside it lists them, each checked.
+pub(super) fn read_weights(path: &Path) -> Result<Vec<u8>, String> {
+    let error = match std::fs::read(path) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => format!("cannot read {}: {e}", path.display()),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let manifest = std::fs::read_to_string(path.with_file_name("manifest.json"))
+        .ok()
+        .and_then(|json| crate::weights::manifest::Manifest::parse(&json).ok());
+    let Some(format) = name.and_then(|name| {
+        let manifest = manifest?;
+        let (_, format) = manifest.format_named(&name)?;
+        (!format.shards.is_empty()).then(|| format.clone())
+    }) else {
+        return Err(error);
+    };
+    format
+        .assemble(|file| std::fs::read(path.with_file_name(file)).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The preprocessing recorded for `variant` in a manifest.json beside the weights, if any.

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use super::manifest::ShardProblem;
+
 /// Why weights could not be loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WeightsError {
@@ -17,6 +19,8 @@ pub enum WeightsError {
     WrongVariant { expected: String, found: String },
     /// sha256 differs from the manifest.
     Checksum { expected: String, found: String },
+    /// One shard of a sharded weights file is missing, unreadable or corrupt.
+    Shard { file: String, problem: ShardProblem },
 }
 
 fn list(items: &[String]) -> String {
@@ -77,6 +81,15 @@ impl fmt::Display for WeightsError {
                 f,
                 "the weights file is corrupt: sha256 {found} does not match the manifest's {expected}"
             ),
+            Self::Shard { file, problem } => match problem {
+                ShardProblem::Unreadable(why) => {
+                    write!(f, "the weights shard {file} cannot be read: {why}")
+                }
+                ShardProblem::Corrupt { expected, found } => write!(
+                    f,
+                    "the weights shard {file} is corrupt: sha256 {found} does not match the manifest's {expected}"
+                ),
+            },
         }
     }
 }

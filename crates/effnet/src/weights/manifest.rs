@@ -33,6 +33,136 @@ pub struct ManifestEntry {
     pub bn_eps: f64,
     pub num_classes: usize,
     pub preprocessing: Preprocessing,
+    /// Every stored format of these weights (each precision once), `file`'s among them;
+    /// manifests written before there was a choice have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<WeightsFormat>,
+}
+
+/// The weights in one precision: one file, or that file's bytes cut into shards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsFormat {
+    pub precision: Precision,
+    /// The whole file's name (when sharded, the name the shards make together).
+    pub file: String,
+    /// Size and hex sha256 of the whole file.
+    pub bytes: u64,
+    pub sha256: String,
+    /// The whole file's bytes in order, each shard a file beside the manifest; empty: `file`
+    /// itself is stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<Shard>,
+}
+
+/// A piece of a weights file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shard {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// What is wrong with one shard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShardProblem {
+    /// It could not be read (the reason).
+    Unreadable(String),
+    /// Its bytes are not the manifest's.
+    Corrupt { expected: String, found: String },
+}
+
+impl WeightsFormat {
+    /// The format of `bytes` stored as `file`, in shards of at most `max_shard` bytes when it
+    /// is bigger (`None`: one file). Returns the format and each shard's bytes (none when one
+    /// file).
+    pub fn cut<'a>(
+        precision: Precision,
+        file: &str,
+        bytes: &'a [u8],
+        max_shard: Option<usize>,
+    ) -> (WeightsFormat, Vec<&'a [u8]>) {
+        let pieces: Vec<&[u8]> = match max_shard {
+            Some(max) if bytes.len() > max => bytes.chunks(max.max(1)).collect(),
+            _ => Vec::new(),
+        };
+        let n = pieces.len();
+        let stem = file.strip_suffix(".safetensors").unwrap_or(file);
+        let shards = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, piece)| Shard {
+                file: format!("{stem}-{}of{n}.shard", i + 1),
+                bytes: piece.len() as u64,
+                sha256: sha256_hex(piece),
+            })
+            .collect();
+        let format = WeightsFormat {
+            precision,
+            file: file.to_string(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            shards,
+        };
+        (format, pieces)
+    }
+
+    /// The whole file from its shards (each read by `read`, checked against its sha256), or
+    /// from `read(file)` when it is not sharded; the result is checked against the whole
+    /// file's sha256. A shard that cannot be read or is corrupt is named in the error.
+    pub fn assemble(
+        &self,
+        mut read: impl FnMut(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, WeightsError> {
+        let bytes = if self.shards.is_empty() {
+            read(&self.file).map_err(WeightsError::Unreadable)?
+        } else {
+            let mut all = Vec::with_capacity(self.bytes as usize);
+            for shard in &self.shards {
+                let piece = read(&shard.file).map_err(|why| WeightsError::Shard {
+                    file: shard.file.clone(),
+                    problem: ShardProblem::Unreadable(why),
+                })?;
+                shard.verify(&piece)?;
+                all.extend_from_slice(&piece);
+            }
+            all
+        };
+        let found = sha256_hex(&bytes);
+        if found != self.sha256 {
+            return Err(WeightsError::Checksum {
+                expected: self.sha256.clone(),
+                found,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Every file this format is stored in.
+    pub fn files(&self) -> Vec<&str> {
+        if self.shards.is_empty() {
+            vec![self.file.as_str()]
+        } else {
+            self.shards.iter().map(|s| s.file.as_str()).collect()
+        }
+    }
+}
+
+impl Shard {
+    /// Fails, naming the shard, unless `bytes` are its bytes.
+    pub fn verify(&self, bytes: &[u8]) -> Result<(), WeightsError> {
+        let found = sha256_hex(bytes);
+        if found == self.sha256 {
+            Ok(())
+        } else {
+            Err(WeightsError::Shard {
+                file: self.file.clone(),
+                problem: ShardProblem::Corrupt {
+                    expected: self.sha256.clone(),
+                    found,
+                },
+            })
+        }
+    }
 }
 
 impl Default for Manifest {
@@ -63,6 +193,13 @@ impl Manifest {
     pub fn get(&self, variant: &str) -> Option<&ManifestEntry> {
         self.weights.iter().find(|e| e.variant == variant)
     }
+
+    /// The format stored under the (whole) file name `file`, and its variant's entry.
+    pub fn format_named(&self, file: &str) -> Option<(&ManifestEntry, &WeightsFormat)> {
+        self.weights
+            .iter()
+            .find_map(|e| e.formats.iter().find(|f| f.file == file).map(|f| (e, f)))
+    }
 }
 
 /// Lower-case hex sha256.
@@ -74,6 +211,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl ManifestEntry {
+    /// The stored formats: `formats`, or (in a manifest from before there was a choice) the
+    /// one file the entry names.
+    pub fn stored_formats(&self) -> Vec<WeightsFormat> {
+        if !self.formats.is_empty() {
+            return self.formats.clone();
+        }
+        vec![WeightsFormat {
+            precision: self.precision,
+            file: self.file.clone(),
+            bytes: self.bytes,
+            sha256: self.sha256.clone(),
+            shards: Vec::new(),
+        }]
+    }
+
+    /// The stored format in `precision`.
+    pub fn format(&self, precision: Precision) -> Option<WeightsFormat> {
+        self.stored_formats()
+            .into_iter()
+            .find(|f| f.precision == precision)
+    }
+
+    /// Adds `format` (replacing the one in the same precision).
+    pub fn add_format(&mut self, format: WeightsFormat) {
+        if self.formats.is_empty() && format.precision != self.precision {
+            self.formats = self.stored_formats();
+        }
+        self.formats.retain(|f| f.precision != format.precision);
+        self.formats.push(format);
+        self.formats.sort_by_key(|f| f.bytes);
+    }
+
     /// Fails with [`WeightsError::Checksum`] unless `bytes` are this entry's file.
     pub fn verify(&self, bytes: &[u8]) -> Result<(), WeightsError> {
         let found = sha256_hex(bytes);
@@ -85,5 +254,111 @@ impl ManifestEntry {
                 found,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(
+        format: &WeightsFormat,
+        shards: &[&[u8]],
+    ) -> std::collections::HashMap<String, Vec<u8>> {
+        format
+            .shards
+            .iter()
+            .zip(shards)
+            .map(|(s, b)| (s.file.clone(), b.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn shards_reassemble_the_file_and_name_the_one_that_is_wrong() {
+        let bytes: Vec<u8> = (0..2500u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (format, shards) =
+            WeightsFormat::cut(Precision::Q8, "lite0.q8.safetensors", &bytes, Some(1000));
+        assert_eq!(shards.len(), 3);
+        assert_eq!(
+            format.files(),
+            [
+                "lite0.q8-1of3.shard",
+                "lite0.q8-2of3.shard",
+                "lite0.q8-3of3.shard"
+            ]
+        );
+        assert_eq!(
+            format.shards.iter().map(|s| s.bytes).collect::<Vec<_>>(),
+            [1000, 1000, 500]
+        );
+        let mut files = pieces(&format, &shards);
+        let read = |files: &std::collections::HashMap<String, Vec<u8>>| {
+            let files = files.clone();
+            move |f: &str| {
+                files
+                    .get(f)
+                    .cloned()
+                    .ok_or_else(|| "no such file".to_string())
+            }
+        };
+        assert_eq!(format.assemble(read(&files)).unwrap(), bytes);
+
+        files.get_mut("lite0.q8-2of3.shard").unwrap()[10] ^= 1;
+        match format.assemble(read(&files)).unwrap_err() {
+            WeightsError::Shard {
+                file,
+                problem: ShardProblem::Corrupt { .. },
+            } => {
+                assert_eq!(file, "lite0.q8-2of3.shard")
+            }
+            other => panic!("{other}"),
+        }
+        files.remove("lite0.q8-3of3.shard");
+        files.insert("lite0.q8-2of3.shard".into(), shards[1].to_vec());
+        let err = format.assemble(read(&files)).unwrap_err();
+        assert!(
+            matches!(&err, WeightsError::Shard { file, problem: ShardProblem::Unreadable(_) } if file == "lite0.q8-3of3.shard"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("lite0.q8-3of3.shard"), "{err}");
+
+        // A file no bigger than a shard stays one file.
+        let (one, none) = WeightsFormat::cut(Precision::F16, "b0.safetensors", &bytes, Some(4096));
+        assert!(none.is_empty() && one.shards.is_empty());
+        assert_eq!(one.files(), ["b0.safetensors"]);
+    }
+
+    #[test]
+    fn formats_are_added_beside_the_entrys_own_file() {
+        let mut entry = ManifestEntry {
+            variant: "lite0".into(),
+            file: "lite0.safetensors".into(),
+            source: Source::Lukemelas,
+            origin: "o".into(),
+            license: "l".into(),
+            sha256: "ab".into(),
+            bytes: 10,
+            precision: Precision::F16,
+            padding: Padding::Symmetric,
+            bn_eps: 1e-3,
+            num_classes: 1000,
+            preprocessing: Preprocessing::lite(224),
+            formats: Vec::new(),
+        };
+        assert_eq!(entry.stored_formats().len(), 1);
+        let (q8, _) =
+            WeightsFormat::cut(Precision::Q8, "lite0.q8.safetensors", &[1, 2, 3], Some(2));
+        entry.add_format(q8.clone());
+        assert_eq!(entry.stored_formats().len(), 2);
+        assert_eq!(entry.format(Precision::Q8), Some(q8));
+        assert_eq!(
+            entry.format(Precision::F16).unwrap().file,
+            "lite0.safetensors"
+        );
+        // The same precision again replaces it.
+        let (q8b, _) = WeightsFormat::cut(Precision::Q8, "lite0.q8.safetensors", &[4, 5, 6], None);
+        entry.add_format(q8b.clone());
+        assert_eq!(entry.stored_formats().len(), 2);
+        assert_eq!(entry.format(Precision::Q8), Some(q8b));
     }
 }
