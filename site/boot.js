@@ -23,10 +23,66 @@ function fail(what, error) {
   console.error(`effnet: ${what}:`, error);
 }
 
+/** The service worker's cache for this build (site/sw.js), or null (no build id, no Cache API). */
+async function shellCache() {
+  const build = meta("effnet-build");
+  if (!build || !("caches" in window)) return null;
+  return caches.open(`effnet-site-${build}`).catch(() => null);
+}
+
+/** On the first visit (no service worker yet), what the page fetched goes into the service
+ * worker's cache, which installs from it instead of downloading it again (on any host, whatever
+ * its cache headers): the wasm as it streams in (`keep`), the other files from the browser's HTTP
+ * cache (only-if-cached: never the network). Weights and the service worker are not the shell's. */
+const firstVisit = () => meta("effnet-build") && "serviceWorker" in navigator && !navigator.serviceWorker.controller;
+
+let kept = Promise.resolve();
+
+function keep(url, response) {
+  if (!firstVisit()) return;
+  const copy = response.clone();
+  kept = shellCache().then((cache) => cache?.put(url, copy)).catch(() => {});
+}
+
+/** Until the gallery's thumbnails and the engine's worker script have loaded (at most 10 s). */
+async function settled() {
+  const worker = new URLSearchParams(location.search).get("worker") === "off" ? null : meta("effnet-worker")?.replace(/^\.\//, "");
+  const until = performance.now() + 10000;
+  while (performance.now() < until) {
+    const images = [...document.images].every((i) => i.complete);
+    const script = !worker || performance.getEntriesByType("resource").some((e) => e.name.endsWith(worker));
+    if (images && script) return;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
+async function keepFetched() {
+  if (!firstVisit()) return;
+  await kept;
+  await settled();
+  const cache = await shellCache();
+  if (!cache) return;
+  const base = new URL(".", document.baseURI);
+  const mine = (u) => u.origin === base.origin && u.pathname.startsWith(base.pathname) &&
+    !/\.(safetensors|shard)$|\/sw\.js$|_bg\.wasm$/.test(u.pathname);
+  const urls = new Set(performance.getEntriesByType("resource").map((e) => new URL(e.name)).filter(mine)
+    .map((u) => u.origin + u.pathname));
+  const copy = async (from, key) => {
+    if (await cache.match(key)) return;
+    const response = await fetch(from, { cache: "only-if-cached", mode: "same-origin" }).catch(() => null);
+    if (response?.ok) await cache.put(key, response);
+  };
+  await Promise.all([
+    copy(location.href, new URL("index.html", base).href),
+    ...[...urls].map((u) => copy(u, u)),
+  ].map((p) => p.catch(() => {})));
+}
+
 /** The wasm as a Response whose body reports progress while it streams in. */
 async function fetchWasm(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+  keep(url, response);
   // Decompressed size: the Content-Length of a compressed response counts compressed bytes.
   const total = Number(meta("effnet-wasm-bytes") ?? 0) ||
     (response.headers.get("content-encoding") ? 0 : Number(response.headers.get("content-length") ?? 0));
@@ -101,6 +157,7 @@ async function start() {
     return fail("The app could not start", e);
   }
   document.getElementById("boot")?.remove();
+  await keepFetched();
   registerServiceWorker();
 }
 

@@ -39,9 +39,10 @@ const matches = (pattern, p) => (pattern.endsWith("*") ? p.startsWith(pattern.sl
  * Serves `dir` under `prefix` (ending in "/") on `host` (a free port unless `port`).
  * Returns { origin, url (origin + prefix), requests (site paths asked for, "/…"), override(sitePath,
  * handler), clear(), setDir(dir) (a new build from now on), close() }. `mounts` maps extra
- * absolute URL prefixes (ending in "/") to folders, served plainly.
+ * absolute URL prefixes (ending in "/") to folders, served plainly. `plain`: serve as a bare static
+ * server does (no compression, no ETag, no cache headers, no _headers): the worst host for caching.
  */
-export async function serveSite(dir, { prefix = "/", port = 0, host = "127.0.0.1", mounts = {}, log = false } = {}) {
+export async function serveSite(dir, { prefix = "/", port = 0, host = "127.0.0.1", mounts = {}, log = false, plain = false } = {}) {
   if (!prefix.startsWith("/") || !prefix.endsWith("/")) throw new Error(`prefix must start and end with "/": ${prefix}`);
   let root = path.resolve(dir);
   let rules = [];
@@ -60,7 +61,9 @@ export async function serveSite(dir, { prefix = "/", port = 0, host = "127.0.0.1
     if (!info?.isFile()) return res.writeHead(404, { "content-type": "text/plain" }).end("not found");
     const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ""));
     // Ranges are served from the file itself (they count its bytes, not a compressed copy's).
-    const accept = range ? "" : String(req.headers["accept-encoding"] ?? "");
+    // `plain`: as a bare static server (python's http.server) serves: no compressed copies, no
+    // ETag, no Cache-Control, none of the site's _headers.
+    const accept = range || plain ? "" : String(req.headers["accept-encoding"] ?? "");
     let body = file;
     let encoding = null;
     for (const [enc, ext] of [["br", ".br"], ["gzip", ".gz"]]) {
@@ -72,16 +75,18 @@ export async function serveSite(dir, { prefix = "/", port = 0, host = "127.0.0.1
     }
     const bodyInfo = await stat(body);
     const etag = `W/"${bodyInfo.size.toString(16)}-${Math.floor(bodyInfo.mtimeMs).toString(16)}"`;
-    const headers = {
-      "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
-      vary: "Accept-Encoding",
-      etag,
-      "cache-control": "no-cache",
-      ...extra,
-    };
+    const headers = plain
+      ? { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" }
+      : {
+          "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+          vary: "Accept-Encoding",
+          etag,
+          "cache-control": "no-cache",
+          ...extra,
+        };
     if (encoding) headers["content-encoding"] = encoding;
     const site = new URL(req.url, "http://x").pathname;
-    if (req.headers["if-none-match"] === etag) {
+    if (!plain && req.headers["if-none-match"] === etag) {
       sent.push({ path: site, status: 304, bytes: 0, encoding });
       return res.writeHead(304, headers).end();
     }

@@ -3,7 +3,9 @@
 // site/finish.mjs fills in BUILD (the build's id) and SHELL (every file the page needs to start:
 // index.html, the JS glue, the wasm, the CSS, the start-up script, the weights manifest, the
 // gallery's thumbnails). One cache per build, "effnet-site-<BUILD>": the shell is stored on
-// install, other files of the site (sample photos, the bench page's files) as they are fetched;
+// install — what the page already put there on its first visit is kept, not fetched again
+// (site/boot.js), so each file crosses the network once on any host — other files of the site
+// (sample photos, the bench page's files) as they are fetched;
 // older builds' caches are deleted on activate, so a new build never runs stale code.
 //
 // Weights are not stored here: the page keeps them in its own cache ("effnet-weights-v1"),
@@ -22,10 +24,13 @@ const CACHE = PREFIX + BUILD;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((f) => new Request(f, { cache: "no-cache" }))))
-      .then(() => self.skipWaiting()),
+    (async () => {
+      const cache = await caches.open(CACHE);
+      const missing = [];
+      for (const f of SHELL) if (!(await cache.match(f))) missing.push(new Request(f, { cache: "no-cache" }));
+      await cache.addAll(missing);
+      await self.skipWaiting();
+    })(),
   );
 });
 

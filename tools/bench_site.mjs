@@ -10,7 +10,9 @@
 // plus the page code's size raw / gzip / brotli from dist/build.json. Writes
 // target/bench-site.{json,md} and prints the table.
 //
-//   node tools/bench_site.mjs [--backends webgpu,cpu] [--mbps N]   (N: throttle the page's downloads)
+//   node tools/bench_site.mjs [--backends webgpu,cpu] [--mbps N] [--plain]
+//   (N: throttle the page's downloads; --plain: served as a bare static server serves, no
+//   compression and no cache headers; the "fetched twice" column lists files asked for again)
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -19,7 +21,7 @@ import { parseArgs } from "node:util";
 import { ROOT, DIST, serve, launch, open, waitFor } from "../tests/browser/lib.mjs";
 
 const { values: opts } = parseArgs({
-  options: { backends: { type: "string", default: "webgpu,cpu" }, mbps: { type: "string" } },
+  options: { backends: { type: "string", default: "webgpu,cpu" }, mbps: { type: "string" }, plain: { type: "boolean" } },
 });
 const build = JSON.parse(readFileSync(path.join(DIST, "build.json"), "utf8"));
 
@@ -38,7 +40,11 @@ function tally(sent) {
     if (s.status === 304) byType[t].notModified += 1;
     else byType[t].files += 1;
   }
-  return { byType, total: sent.reduce((a, s) => a + s.bytes, 0) };
+  const seen = {};
+  for (const s of sent) if (s.status !== 304) seen[s.path] = (seen[s.path] ?? 0) + 1;
+  const again = Object.entries(seen).filter(([p, n]) => n > 1 && !p.endsWith("manifest.json"))
+    .map(([p, n]) => `${p.split("/").pop()} ×${n}`);
+  return { byType, total: sent.reduce((a, s) => a + s.bytes, 0), again };
 }
 
 async function visit(page, url, server) {
@@ -61,7 +67,7 @@ async function visit(page, url, server) {
     backend: s.lastResult.backend, ...tally(server.sent.slice(from)) };
 }
 
-const server = await serve();
+const server = await serve(undefined, { plain: !!opts.plain });
 const rows = [];
 for (const backend of opts.backends.split(",")) {
   const context = await launch({ webgpu: backend === "webgpu" });
@@ -81,14 +87,16 @@ const KB = (b) => (b / 1e3).toFixed(1);
 const types = ["wasm", "js", "css", "html", "manifest", "images", "weights", "other"];
 const md = [
   `First visit and repeat visit (${new Date().toISOString().slice(0, 16)}Z, build ${build.build}, wasm-opt ${build.wasmOpt}` +
-    `${opts.mbps ? `, throttled to ${opts.mbps} Mbit/s` : ", localhost, not throttled"}).`,
+    `${opts.mbps ? `, throttled to ${opts.mbps} Mbit/s` : ", localhost, not throttled"}` +
+    `${opts.plain ? ", a bare static server: no compression, no cache headers" : ""}).`,
   "",
   `Page code (wasm + JS + CSS): ${MB(build.code.raw)} MB raw, ${MB(build.code.gzip)} MB gzip, ${MB(build.code.brotli)} MB brotli.`,
   "",
-  `| Backend | Visit | ${types.join(" KB | ")} KB | Total KB | 304s | Panel ms | First Lite0 prediction ms |`,
-  `|---|---|${types.map(() => "---:").join("|")}|---:|---:|---:|---:|`,
+  `| Backend | Visit | ${types.join(" KB | ")} KB | Total KB | 304s | Panel ms | First Lite0 prediction ms | fetched twice |`,
+  `|---|---|${types.map(() => "---:").join("|")}|---:|---:|---:|---:|---|`,
   ...rows.map((r) => `| ${r.backend} | ${r.visit} | ${types.map((t) => KB(r.byType[t]?.bytes ?? 0)).join(" | ")} | ${KB(r.total)} | ` +
-    `${Object.values(r.byType).reduce((a, t) => a + t.notModified, 0)} | ${r.panelMs} | ${r.firstPredictionMs} |`),
+    `${Object.values(r.byType).reduce((a, t) => a + t.notModified, 0)} | ${r.panelMs} | ${r.firstPredictionMs} | ` +
+    `${r.again.join(", ") || "none"} |`),
 ];
 await mkdir(path.join(ROOT, "target"), { recursive: true });
 await writeFile(path.join(ROOT, "target/bench-site.json"), JSON.stringify({ build, rows }, null, 2));

@@ -29,9 +29,10 @@ export const PREFIX = process.env.EFFNET_PREFIX ?? "/effnet/demo/";
  * files, the site's `_headers` with its strict CSP) under `PREFIX`, on 127.0.0.1 (free port).
  * `server.url` is the page's address; `server.requests` lists every site path asked for
  * ("/static/…"); `server.override(sitePath, handler)` replaces a file (e.g. to make weights
- * corrupt or missing); `mounts` maps extra absolute URL prefixes ("/ort/") to folders. */
-export async function serve(dir = DIST, { mounts = {}, prefix = PREFIX } = {}) {
-  return serveSite(dir, { mounts, prefix });
+ * corrupt or missing); `mounts` maps extra absolute URL prefixes ("/ort/") to folders; `plain`
+ * serves as a bare static server (no compression, no cache headers). */
+export async function serve(dir = DIST, { mounts = {}, prefix = PREFIX, plain = false } = {}) {
+  return serveSite(dir, { mounts, prefix, plain });
 }
 
 /** The site path of the engine's worker script in the built site (its name carries its hash). */

@@ -152,6 +152,39 @@ test("offline after the first visit: the page and a stored variant work, a new v
   }
 });
 
+test("first visit on a bare static server (no cache headers): each file of the shell crosses the network once", async () => {
+  const server = await serve(DIST, { plain: true });
+  const context = await launch({ webgpu: false });
+  try {
+    const { page } = await open(context, server.url);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
+    await offlineReady(page);
+    const shell = JSON.parse(readFileSync(path.join(DIST, "build.json"), "utf8")).shell
+      .map((f) => "/" + f.replace(/^\.\//, ""));
+    // The page asks for index.html as the prefix itself ("/").
+    const count = (p) => server.requests.filter((r) => r === p || (p === "/index.html" && r === "/")).length;
+    // The JS glue is imported by the page and by the engine's worker, which no service worker
+    // controls on a first visit: twice; the manifest is asked for fresh by design.
+    const glue = shell.find((p) => /\/effnet-web-[0-9a-f]{16}\.js$/.test(p));
+    const allowed = (p) => (p === glue ? 2 : p.endsWith("manifest.json") ? Infinity : 1);
+    const again = shell.filter((p) => count(p) > allowed(p));
+    assert.deepEqual(again, [], `fetched again: ${again.map((p) => `${p} ×${count(p)}`).join(", ")}`);
+    const wasm = shell.find((p) => p.endsWith("_bg.wasm"));
+    assert.equal(count(wasm), 1, "the wasm once");
+    assert.ok(glue && shell.every((p) => count(p) >= 1 || p.endsWith(".html")), "the shell was fetched");
+    // Everything the service worker needs is in its cache: the page starts offline.
+    await context.setOffline(true);
+    await server.close();
+    await page.reload();
+    const s = await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready offline", 180000);
+    assert.equal(s.load.fromCache, true);
+  } finally {
+    await context.setOffline(false).catch(() => {});
+    await context.close();
+    await server.close();
+  }
+});
+
 /** A copy of the built site that differs as a new build does: other wasm bytes, so another
  * hashed name, another build id in index.html and the service worker. */
 function newBuild() {
