@@ -51,15 +51,20 @@ fn f32_round_trip_is_exact_and_f16_is_close() {
     );
     assert_eq!(web::preprocessing(&half).unwrap(), None);
     let (_, loaded) = web::load(&half, None, &device).unwrap();
-    let max = logits(&loaded, &x)
+    assert_close(&logits(&loaded, &x), &reference, 1e-2, "f16");
+}
+
+/// `ours` within `relative` of the largest |logit| of `reference`.
+fn assert_close(ours: &[f32], reference: &[f32], relative: f32, what: &str) {
+    let max = ours
         .iter()
-        .zip(&reference)
+        .zip(reference)
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max);
     let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
     assert!(
-        max <= 1e-2 * scale.max(1e-3),
-        "f16 moved logits by {max} (scale {scale})"
+        max <= relative * scale.max(1e-3),
+        "{what} moved logits by {max} (scale {scale})"
     );
 }
 
@@ -87,16 +92,7 @@ fn folded_networks_round_trip_and_halve_the_size() {
         unfolded.len()
     );
     let (_, loaded) = web::load(&half, None, &device).unwrap();
-    let max = logits(&loaded, &x)
-        .iter()
-        .zip(&reference)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f32, f32::max);
-    let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    assert!(
-        max <= 1e-2 * scale.max(1e-3),
-        "f16 moved logits by {max} (scale {scale})"
-    );
+    assert_close(&logits(&loaded, &x), &reference, 1e-2, "f16");
 }
 
 #[test]
@@ -182,17 +178,7 @@ fn q8_round_trip_is_close_and_about_a_quarter_of_f32() {
         full.len()
     );
     let (_, loaded) = web::load(&q8, Some("small"), &device).unwrap();
-    let ours = logits(&loaded, &x);
-    let max = ours
-        .iter()
-        .zip(&reference)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f32, f32::max);
-    let scale = reference.iter().map(|v| v.abs()).fold(0f32, f32::max);
-    assert!(
-        max <= 5e-2 * scale.max(1e-3),
-        "q8 moved logits by {max} (scale {scale})"
-    );
+    assert_close(&logits(&loaded, &x), &reference, 5e-2, "q8");
     // The decoded tensors are f32 and none of the scales is left over as a tensor.
     let (_, tensors) = web::decode(&q8).unwrap();
     assert!(tensors.iter().all(|t| !t.name.contains(':')));
