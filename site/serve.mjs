@@ -16,7 +16,7 @@ const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
   ".wasm": "application/wasm", ".css": "text/css; charset=utf-8", ".json": "application/json",
   ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".svg": "image/svg+xml",
-  ".txt": "text/plain; charset=utf-8", ".onnx": "application/octet-stream", ".safetensors": "application/octet-stream",
+  ".txt": "text/plain; charset=utf-8", ".onnx": "application/octet-stream", ".safetensors": "application/octet-stream", ".shard": "application/octet-stream",
 };
 
 /** `_headers` (Netlify / Cloudflare Pages format): `[{ pattern, headers }]` in file order. */

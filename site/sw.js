@@ -14,7 +14,7 @@
 //
 // Fetch policy (GET requests of this site only):
 //   - pages, the manifest, this file: network first, the cached copy when offline;
-//   - weights (*.safetensors): straight to the network (the page caches them);
+//   - weights (*.safetensors, *.shard): straight to the network (the page caches them);
 //   - everything else: the cache first (hashed names never change), else the network.
 
 const BUILD = "__EFFNET_BUILD__";
@@ -79,7 +79,7 @@ self.addEventListener("fetch", (event) => {
   const base = scope();
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return;
   const rest = url.pathname.slice(base.pathname.length);
-  if (rest.endsWith(".safetensors")) return;
+  if (rest.endsWith(".safetensors") || rest.endsWith(".shard")) return;
   if (request.mode === "navigate" || rest === "" || rest === "index.html") {
     // Every address of the page (?view=…, ?bench, …) is the same index.html.
     event.respondWith(networkFirst(request, new URL("index.html", base).href));

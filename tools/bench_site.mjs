@@ -10,9 +10,10 @@
 // plus the page code's size raw / gzip / brotli from dist/build.json. Writes
 // target/bench-site.{json,md} and prints the table.
 //
-//   node tools/bench_site.mjs [--backends webgpu,cpu] [--mbps N] [--plain]
+//   node tools/bench_site.mjs [--backends webgpu,cpu] [--mbps N] [--plain] [--weights f16,q8]
 //   (N: throttle the page's downloads; --plain: served as a bare static server serves, no
-//   compression and no cache headers; the "fetched twice" column lists files asked for again)
+//   compression and no cache headers; the "fetched twice" column lists files asked for again;
+//   --weights: a row pair per weights precision, `?weights=` — f16 is each variant's own file)
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -21,13 +22,13 @@ import { parseArgs } from "node:util";
 import { ROOT, DIST, serve, launch, open, waitFor } from "../tests/browser/lib.mjs";
 
 const { values: opts } = parseArgs({
-  options: { backends: { type: "string", default: "webgpu,cpu" }, mbps: { type: "string" }, plain: { type: "boolean" } },
+  options: { backends: { type: "string", default: "webgpu,cpu" }, mbps: { type: "string" }, plain: { type: "boolean" }, weights: { type: "string", default: "f16" } },
 });
 const build = JSON.parse(readFileSync(path.join(DIST, "build.json"), "utf8"));
 
 const TYPES = [
   ["wasm", /\.wasm$/], ["js", /\.m?js$/], ["css", /\.css$/], ["html", /(\.html|\/)$/],
-  ["weights", /\.safetensors$/], ["manifest", /\.json$/], ["images", /\.(png|jpe?g|svg|webp)$/],
+  ["weights", /\.(safetensors|shard)$/], ["manifest", /\.json$/], ["images", /\.(png|jpe?g|svg|webp)$/],
 ];
 const typeOf = (p) => TYPES.find(([, re]) => re.test(p))?.[0] ?? "other";
 
@@ -69,13 +70,13 @@ async function visit(page, url, server) {
 
 const server = await serve(undefined, { plain: !!opts.plain });
 const rows = [];
-for (const backend of opts.backends.split(",")) {
+for (const weights of opts.weights.split(",")) for (const backend of opts.backends.split(",")) {
   const context = await launch({ webgpu: backend === "webgpu" });
   try {
     const { page } = await open(context, "about:blank");
-    const url = `${server.url}?backend=${backend}`;
-    rows.push({ backend, visit: "cold", ...(await visit(page, url, server)) });
-    rows.push({ backend, visit: "warm", ...(await visit(page, url, server)) });
+    const url = `${server.url}?backend=${backend}&weights=${weights}`;
+    rows.push({ backend, weights, visit: "cold", ...(await visit(page, url, server)) });
+    rows.push({ backend, weights, visit: "warm", ...(await visit(page, url, server)) });
   } finally {
     await context.close();
   }
@@ -92,9 +93,9 @@ const md = [
   "",
   `Page code (wasm + JS + CSS): ${MB(build.code.raw)} MB raw, ${MB(build.code.gzip)} MB gzip, ${MB(build.code.brotli)} MB brotli.`,
   "",
-  `| Backend | Visit | ${types.join(" KB | ")} KB | Total KB | 304s | Panel ms | First Lite0 prediction ms | fetched twice |`,
-  `|---|---|${types.map(() => "---:").join("|")}|---:|---:|---:|---:|---|`,
-  ...rows.map((r) => `| ${r.backend} | ${r.visit} | ${types.map((t) => KB(r.byType[t]?.bytes ?? 0)).join(" | ")} | ${KB(r.total)} | ` +
+  `| Backend | Weights | Visit | ${types.join(" KB | ")} KB | Total KB | 304s | Panel ms | First Lite0 prediction ms | fetched twice |`,
+  `|---|---|---|${types.map(() => "---:").join("|")}|---:|---:|---:|---:|---|`,
+  ...rows.map((r) => `| ${r.backend} | ${r.weights} | ${r.visit} | ${types.map((t) => KB(r.byType[t]?.bytes ?? 0)).join(" | ")} | ${KB(r.total)} | ` +
     `${Object.values(r.byType).reduce((a, t) => a + t.notModified, 0)} | ${r.panelMs} | ${r.firstPredictionMs} | ` +
     `${r.again.join(", ") || "none"} |`),
 ];

@@ -195,10 +195,9 @@ export async function useBackend(page, kind) {
 }
 
 /** `effnet classify --json` on one image (reference numbers for the page). */
-export function cliClassify(variant, image) {
+export function cliClassify(variant, image, weights = path.join(ROOT, `static/weights/${variant}.safetensors`)) {
   const out = execFileSync(path.join(ROOT, "target/debug/effnet"), [
-    "classify", "--variant", variant, "--weights", path.join(ROOT, `static/weights/${variant}.safetensors`),
-    "--json", image,
+    "classify", "--variant", variant, "--weights", weights, "--json", image,
   ]).toString();
   return JSON.parse(out.trim().split("\n")[0]);
 }

@@ -77,7 +77,10 @@ impl App {
             .on_busy_change(move |busy| state.engine_busy.set(busy));
         let owned = Owned {
             engine: Rc::new(engine),
-            manifest: weights::load_manifest().boxed_local().shared(),
+            manifest: {
+                let precision = state.options.with_value(|o| o.weights);
+                weights::load_manifest(precision).boxed_local().shared()
+            },
             camera: Rc::default(),
             readback: Rc::default(),
             webcam_runs: Cell::new(0),

@@ -80,6 +80,9 @@ pub struct Options {
     /// `?warmup=off`: the page does not open on a classified sample (whose run is also the
     /// network's cold one).
     pub warm_up: bool,
+    /// `?weights=q8|f16|f32`: load each variant's weights in that precision where the manifest
+    /// has them (each variant's own format otherwise).
+    pub weights: Option<effnet::weights::web::Precision>,
     /// The networks run in the engine's Web Worker; `?worker=off` (and the dev tools that
     /// read the network itself: `?prepcheck`, `?bench&profile`) keep them on the page's thread.
     pub worker: bool,
@@ -128,6 +131,7 @@ impl Options {
             backend: param("backend").filter(|b| !b.is_empty()),
         });
         Self {
+            weights: param("weights").and_then(|p| effnet::weights::web::Precision::parse(&p)),
             variant: param("variant").and_then(|v| Variant::parse(&v)),
             tab: param("view").and_then(|v| Tab::ALL.into_iter().find(|t| t.id() == v)),
             backend: match param("backend").as_deref() {

@@ -194,6 +194,21 @@ impl Manifest {
         self.weights.iter().find(|e| e.variant == variant)
     }
 
+    /// The manifest as a page that prefers `precision` reads it: each entry that has a format
+    /// in it names that format as its own (`file`, `bytes`, `sha256`, `precision`); the others
+    /// are as they were.
+    pub fn in_precision(mut self, precision: Precision) -> Manifest {
+        for entry in &mut self.weights {
+            if let Some(format) = entry.format(precision) {
+                entry.file = format.file.clone();
+                entry.bytes = format.bytes;
+                entry.sha256 = format.sha256.clone();
+                entry.precision = precision;
+            }
+        }
+        self
+    }
+
     /// The format stored under the (whole) file name `file`, and its variant's entry.
     pub fn format_named(&self, file: &str) -> Option<(&ManifestEntry, &WeightsFormat)> {
         self.weights
@@ -231,6 +246,19 @@ impl ManifestEntry {
         self.stored_formats()
             .into_iter()
             .find(|f| f.precision == precision)
+    }
+
+    /// The format the entry names as its own (with its shards, when it has them).
+    pub fn own_format(&self) -> WeightsFormat {
+        self.format(self.precision)
+            .filter(|f| f.file == self.file && f.sha256 == self.sha256)
+            .unwrap_or_else(|| WeightsFormat {
+                precision: self.precision,
+                file: self.file.clone(),
+                bytes: self.bytes,
+                sha256: self.sha256.clone(),
+                shards: Vec::new(),
+            })
     }
 
     /// Adds `format` (replacing the one in the same precision).
@@ -359,6 +387,16 @@ mod tests {
         let (q8b, _) = WeightsFormat::cut(Precision::Q8, "lite0.q8.safetensors", &[4, 5, 6], None);
         entry.add_format(q8b.clone());
         assert_eq!(entry.stored_formats().len(), 2);
-        assert_eq!(entry.format(Precision::Q8), Some(q8b));
+        assert_eq!(entry.format(Precision::Q8), Some(q8b.clone()));
+        assert_eq!(entry.own_format().precision, Precision::F16);
+
+        // A page that prefers q8 reads the q8 format as the entry's own; f32 is not there.
+        let manifest = Manifest {
+            version: 1,
+            weights: vec![entry.clone()],
+        };
+        let q8 = manifest.clone().in_precision(Precision::Q8);
+        assert_eq!(q8.weights[0].own_format(), q8b);
+        assert_eq!(manifest.clone().in_precision(Precision::F32), manifest);
     }
 }

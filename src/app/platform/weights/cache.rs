@@ -1,6 +1,6 @@
 //! The weights in the browser's Cache API, keyed by their sha256, checked on every read.
 
-use effnet::weights::manifest::ManifestEntry;
+use effnet::weights::manifest::{ManifestEntry, Shard};
 use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -23,10 +23,24 @@ pub async fn open() -> Option<Cache> {
         .map(|c| c.unchecked_into())
 }
 
-/// The cache key of `entry`'s file: it names the content, so a new file under the same name is
-/// never served stale.
-pub fn key(entry: &ManifestEntry) -> String {
-    format!("{WEIGHTS_DIR}{}?sha256={}", entry.file, entry.sha256)
+/// The cache key of a weights file or shard: it names the content, so a new file under the same
+/// name is never served stale.
+pub fn key(piece: &Shard) -> String {
+    format!("{WEIGHTS_DIR}{}?sha256={}", piece.file, piece.sha256)
+}
+
+/// The pieces `entry`'s own format is stored in: its file, or its shards.
+fn pieces(entry: &ManifestEntry) -> Vec<Shard> {
+    let format = entry.own_format();
+    if format.shards.is_empty() {
+        vec![Shard {
+            file: format.file,
+            bytes: format.bytes,
+            sha256: format.sha256,
+        }]
+    } else {
+        format.shards
+    }
 }
 
 async fn response_bytes(response: &Response) -> Result<Vec<u8>, JsValue> {
@@ -34,18 +48,18 @@ async fn response_bytes(response: &Response) -> Result<Vec<u8>, JsValue> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// `entry`'s file from the cache, when it holds a copy whose sha256 is right (a damaged copy is
+/// A piece from the cache, when it holds a copy whose sha256 is right (a damaged copy is
 /// deleted).
-pub async fn read_verified(cache: &Cache, entry: &ManifestEntry) -> Option<Vec<u8>> {
-    let key = key(entry);
+pub async fn read_verified(cache: &Cache, piece: &Shard) -> Option<Vec<u8>> {
+    let key = key(piece);
     let hit = JsFuture::from(cache.match_with_str(&key)).await.ok()?;
     let hit = hit.dyn_into::<Response>().ok()?;
     match response_bytes(&hit).await {
-        Ok(bytes) if entry.verify(&bytes).is_ok() => Some(bytes),
+        Ok(bytes) if piece.verify(&bytes).is_ok() => Some(bytes),
         _ => {
             js::log(&format!(
                 "effnet: cached {} is damaged; downloading it again",
-                entry.file
+                piece.file
             ));
             let _ = JsFuture::from(cache.delete_with_str(&key)).await;
             None
@@ -73,18 +87,21 @@ pub async fn store(cache: &Cache, key: &str, bytes: &[u8]) -> Result<(), StoreRe
     })
 }
 
-/// The variants (names) among `entries` whose weights the Cache API holds.
+/// The variants (names) among `entries` whose weights (every piece of each one's own format)
+/// the Cache API holds.
 pub async fn stored(entries: &[ManifestEntry]) -> Vec<String> {
     let Some(cache) = open().await else {
         return Vec::new();
     };
     let mut found = Vec::new();
-    for entry in entries {
-        if let Ok(hit) = JsFuture::from(cache.match_with_str(&key(entry))).await
-            && hit.is_instance_of::<Response>()
-        {
-            found.push(entry.variant.clone());
+    'entries: for entry in entries {
+        for piece in pieces(entry) {
+            match JsFuture::from(cache.match_with_str(&key(&piece))).await {
+                Ok(hit) if hit.is_instance_of::<Response>() => {}
+                _ => continue 'entries,
+            }
         }
+        found.push(entry.variant.clone());
     }
     found
 }

@@ -6,10 +6,13 @@
 mod cache;
 mod download;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use effnet::session::Wanted;
-use effnet::weights::manifest::{Manifest, ManifestEntry};
+use effnet::weights::manifest::{Manifest, ManifestEntry, Shard};
+use effnet::weights::web::Precision;
+use futures_util::StreamExt;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js;
@@ -21,8 +24,9 @@ pub use cache::{clear, stored};
 /// Where the site keeps `static/weights` (relative to the page).
 pub const WEIGHTS_DIR: &str = "static/weights/";
 
-/// Reads `static/weights/manifest.json`.
-pub async fn load_manifest() -> ManifestState {
+/// Reads `static/weights/manifest.json`, each entry naming its format in `precision` as its own
+/// where it has one (`?weights=`).
+pub async fn load_manifest(precision: Option<Precision>) -> ManifestState {
     let url = format!("{WEIGHTS_DIR}manifest.json");
     let response = match download::fetch_fresh(&url).await {
         Ok(r) => r,
@@ -50,7 +54,10 @@ pub async fn load_manifest() -> ManifestState {
     match text {
         None => unreadable("cannot read the response".into()),
         Some(text) => match Manifest::parse(&text) {
-            Ok(m) => ManifestState::Loaded(m),
+            Ok(m) => ManifestState::Loaded(match precision {
+                Some(p) => m.in_precision(p),
+                None => m,
+            }),
             Err(e) => unreadable(e.to_string()),
         },
     }
@@ -64,21 +71,84 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// The weights file of `entry`, checked against its sha256: from the Cache API when it
-    /// holds a good copy, otherwise downloaded (calling `progress(bytes_so_far, total)` as
-    /// chunks arrive) and then cached. A download that stalls for [`download::STALL_MS`] or breaks off
-    /// is given up with an error (a retry resumes it); one that `wanted` no longer wants stops
-    /// at the next chunk with [`AppError::Cancelled`].
+    /// The weights file of `entry` (its own format: one file, or its shards), checked against
+    /// its sha256: each piece from the Cache API when it holds a good copy, otherwise downloaded
+    /// ([`SHARDS_AT_ONCE`] at a time, calling `progress(bytes_so_far, total)` for the whole as
+    /// chunks arrive), checked and cached. A piece whose download stalls for
+    /// [`download::STALL_MS`] or breaks off is tried again alone, resuming where it stopped
+    /// ([`TRIES`] in all; a whole file once), then given up with an error (a retry resumes it; pieces already
+    /// stored are not fetched again); one that `wanted` no longer wants stops at the next chunk
+    /// with [`AppError::Cancelled`].
     pub async fn fetch(
         self: Rc<Self>,
         entry: ManifestEntry,
         progress: Rc<dyn Fn(u64, u64)>,
         wanted: Wanted,
     ) -> Result<(Vec<u8>, WeightsOrigin), AppError> {
-        let url = format!("{WEIGHTS_DIR}{}", entry.file);
-        let cache = cache::open().await;
-        if let Some(cache) = &cache
-            && let Some(bytes) = cache::read_verified(cache, &entry).await
+        let format = entry.own_format();
+        let pieces: Vec<Shard> = if format.shards.is_empty() {
+            vec![Shard {
+                file: format.file.clone(),
+                bytes: format.bytes,
+                sha256: format.sha256.clone(),
+            }]
+        } else {
+            format.shards.clone()
+        };
+        // A shard that stalls is tried again alone; a whole file is given up at once with a
+        // message and a Retry (which resumes it).
+        let tries = if pieces.len() > 1 { TRIES } else { 1 };
+        let cache = Rc::new(cache::open().await);
+        let total: u64 = pieces.iter().map(|p| p.bytes).sum();
+        let arrived = Rc::new(RefCell::new(vec![0u64; pieces.len()]));
+        let fetches = pieces.into_iter().enumerate().map(|(i, piece)| {
+            let (this, cache, wanted) = (self.clone(), cache.clone(), wanted.clone());
+            let (arrived, progress) = (arrived.clone(), progress.clone());
+            async move {
+                let report = move |loaded: u64, _| {
+                    arrived.borrow_mut()[i] = loaded;
+                    let sum: u64 = arrived.borrow().iter().sum();
+                    progress(sum, total.max(sum));
+                };
+                this.piece(&piece, cache.as_ref().as_ref(), &report, &wanted, tries)
+                    .await
+            }
+        });
+        let results: Vec<_> = futures_util::stream::iter(fetches)
+            .buffered(SHARDS_AT_ONCE)
+            .collect()
+            .await;
+        let mut bytes = Vec::with_capacity(total as usize);
+        let mut origin = WeightsOrigin::Cache;
+        for result in results {
+            let (piece, from) = result?;
+            bytes.extend_from_slice(&piece);
+            origin = match (origin, from) {
+                (WeightsOrigin::NetworkNotStored(r), _)
+                | (_, WeightsOrigin::NetworkNotStored(r)) => WeightsOrigin::NetworkNotStored(r),
+                (WeightsOrigin::Network, _) | (_, WeightsOrigin::Network) => WeightsOrigin::Network,
+                (o, _) => o,
+            };
+        }
+        if let Err(e) = entry.verify(&bytes) {
+            return Err(weights_error(format!("{WEIGHTS_DIR}{}", entry.file), e));
+        }
+        Ok((bytes, origin))
+    }
+
+    /// One piece (a whole file, or a shard): from the cache, else downloaded (tried again alone
+    /// when it stalls or breaks off), checked and stored.
+    async fn piece(
+        &self,
+        piece: &Shard,
+        cache: Option<&web_sys::Cache>,
+        progress: &dyn Fn(u64, u64),
+        wanted: &Wanted,
+        allowed: u32,
+    ) -> Result<(Vec<u8>, WeightsOrigin), AppError> {
+        let url = format!("{WEIGHTS_DIR}{}", piece.file);
+        if let Some(cache) = cache
+            && let Some(bytes) = cache::read_verified(cache, piece).await
         {
             progress(bytes.len() as u64, bytes.len() as u64);
             return Ok((bytes, WeightsOrigin::Cache));
@@ -86,24 +156,28 @@ impl Weights {
         if !wanted.get() {
             return Err(AppError::Cancelled);
         }
-        let key = cache::key(&entry);
-        let bytes = self
-            .partial
-            .download(&url, &key, entry.bytes, &*progress, &wanted)
-            .await?;
-        if let Err(e) = entry.verify(&bytes) {
-            return Err(match e {
-                effnet::weights::WeightsError::Checksum { expected, found } => AppError::Checksum {
-                    url,
-                    expected,
-                    found,
-                },
-                other => AppError::BadWeights {
-                    detail: other.to_string(),
-                },
-            });
-        }
-        let Some(cache) = &cache else {
+        let key = cache::key(piece);
+        let mut tries = 0;
+        let bytes = loop {
+            tries += 1;
+            match self
+                .partial
+                .download(&url, &key, piece.bytes, progress, wanted)
+                .await
+            {
+                Ok(bytes) => break bytes,
+                Err(e @ (AppError::Stalled { .. } | AppError::BrokeOff { .. }))
+                    if tries < allowed =>
+                {
+                    js::log(&format!("effnet: {url}: {e}; trying it again"));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        piece
+            .verify(&bytes)
+            .map_err(|e| weights_error(url.clone(), e))?;
+        let Some(cache) = cache else {
             let refusal = StoreRefusal::Other {
                 detail: "no Cache API here".into(),
             };
@@ -116,5 +190,33 @@ impl Weights {
                 Ok((bytes, WeightsOrigin::NetworkNotStored(refusal)))
             }
         }
+    }
+}
+
+/// How many shards of one variant download at once.
+pub const SHARDS_AT_ONCE: usize = 3;
+
+/// How many times a shard is tried before its download is given up.
+const TRIES: u32 = 3;
+
+/// The page's error for weights that are not what the manifest says.
+fn weights_error(url: String, error: effnet::weights::WeightsError) -> AppError {
+    match error {
+        effnet::weights::WeightsError::Checksum { expected, found } => AppError::Checksum {
+            url,
+            expected,
+            found,
+        },
+        effnet::weights::WeightsError::Shard {
+            problem: effnet::weights::manifest::ShardProblem::Corrupt { expected, found },
+            ..
+        } => AppError::Checksum {
+            url,
+            expected,
+            found,
+        },
+        other => AppError::BadWeights {
+            detail: other.to_string(),
+        },
     }
 }
