@@ -33,7 +33,7 @@ async function shellCache() {
 /** On the first visit (no service worker yet), what the page fetched goes into the service
  * worker's cache, which installs from it instead of downloading it again (on any host, whatever
  * its cache headers): the wasm as it streams in (`keep`), the other files from the browser's HTTP
- * cache (only-if-cached: never the network). Weights and the service worker are not the shell's. */
+ * cache (force-cache: the network only where the HTTP cache has none). Weights and the service worker are not the shell's. */
 const firstVisit = () => meta("effnet-build") && "serviceWorker" in navigator && !navigator.serviceWorker.controller;
 
 let kept = Promise.resolve();
@@ -69,7 +69,9 @@ async function keepFetched() {
     .map((u) => u.origin + u.pathname));
   const copy = async (from, key) => {
     if (await cache.match(key)) return;
-    const response = await fetch(from, { cache: "only-if-cached", mode: "same-origin" }).catch(() => null);
+    // force-cache: the copy the page got from the HTTP cache, whatever its age; where there is
+    // none, the network (as the service worker's install would have fetched it).
+    const response = await fetch(from, { cache: "force-cache" }).catch(() => null);
     if (response?.ok) await cache.put(key, response);
   };
   await Promise.all([

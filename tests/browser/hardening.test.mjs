@@ -8,7 +8,7 @@ import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5, weightsPath,
-  clickSample, submitted } from "./lib.mjs";
+  clickSample, submitted, settled } from "./lib.mjs";
 
 const sample = (f) => path.join(ROOT, "static/samples", f);
 /** src/app/state/error.rs: AppError::STALL_S. */
@@ -159,7 +159,8 @@ test("many files dropped at once: the page says which one it uses", async () => 
   const context = await launch({ webgpu: false });
   try {
     const { page } = await open(context, server.url);
-    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 ready", 180000);
+    // The opening sample's result first: the drop's must be the next one.
+    await waitFor(page, settled, "the opening result", 180000);
     const before = (await state(page)).resultCount;
     const b64 = readFileSync(sample("chelsea.png")).toString("base64");
     await page.evaluate((b64) => {

@@ -127,3 +127,46 @@ test("a shard that stalls is tried again alone: the load goes on, only that shar
     rmSync(site.dir, { recursive: true, force: true });
   }
 });
+
+test("the visitor picks q8 in the backend panel: the page opens again with it, keeps the choice, and going back to f16 downloads nothing stored", async () => {
+  const server = await serve();
+  const context = await launch({ webgpu: false });
+  const precision = (page) => page.locator("[data-testid=weights-choice]").getAttribute("data-precision");
+  const fetched = (suffix) => server.requests.filter((r) => r.startsWith("/static/weights/lite0") && r.endsWith(suffix));
+  try {
+    const { page, errors } = await open(context, `${server.url}?backend=cpu`);
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 f16", 180000);
+    assert.equal(await precision(page), "f16");
+    assert.match(await page.locator("[data-testid=weights-q8]").innerText(), /q8 · 4\.\d MB/);
+
+    await page.click("[data-testid=weights-q8]");
+    await page.waitForURL(/weights=q8/, { timeout: 60000 });
+    await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 q8", 180000);
+    assert.equal(await precision(page), "q8");
+    const q8 = await clickSample(page, "chelsea.png");
+    assertSameTop5(assert, q8.lastResult, cliClassify("lite0", sample("chelsea.png"), Q8));
+    assert.equal(fetched(".safetensors").filter((r) => r.includes(".q8-")).length, 1, "q8 fetched once");
+
+    // A later visit without the knob keeps the choice.
+    const later = await context.newPage();
+    await later.goto(`${server.url}?backend=cpu`);
+    await waitFor(later, (s) => s.started && s.load.state === "loaded", "lite0 later", 180000);
+    assert.equal(await precision(later), "q8");
+    await later.close();
+
+    // Back to f16: stored, so nothing is downloaded again.
+    const before = fetched(".safetensors").length;
+    await page.click("[data-testid=weights-f16]");
+    await page.waitForURL(/weights=f16/, { timeout: 60000 });
+    const s = await waitFor(page, (s) => s.started && s.load.state === "loaded", "lite0 f16 again", 180000);
+    assert.equal(await precision(page), "f16");
+    assert.equal(s.load.fromCache, true);
+    assert.equal(fetched(".safetensors").length, before, `no weights fetched again: ${fetched(".safetensors")}`);
+    const f16 = await clickSample(page, "chelsea.png");
+    assertSameTop5(assert, f16.lastResult, cliClassify("lite0", sample("chelsea.png")));
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource|ERR_/.test(e)), []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});

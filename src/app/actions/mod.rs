@@ -78,7 +78,11 @@ impl App {
         let owned = Owned {
             engine: Rc::new(engine),
             manifest: {
-                let precision = state.options.with_value(|o| o.weights);
+                // The address's `?weights=`, else the visitor's choice on an earlier visit.
+                let precision = state
+                    .options
+                    .with_value(|o| o.weights)
+                    .or_else(storage::weights_precision);
                 weights::load_manifest(precision).boxed_local().shared()
             },
             camera: Rc::default(),
@@ -197,6 +201,14 @@ impl App {
             run_ms,
         })
     }
+}
+
+/// The visitor picks the weights' precision: it is kept for later visits and the page opens
+/// again with it (`?weights=`: the manifest and the networks are set up for one precision);
+/// weights already stored in this browser are not downloaded again.
+pub fn choose_weights(precision: effnet::weights::web::Precision) {
+    storage::remember_weights_precision(precision);
+    js::reload_with_param("weights", precision.name());
 }
 
 /// The engine's options: the address's, with f16 off once it failed in this browser.

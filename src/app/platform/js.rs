@@ -197,6 +197,17 @@ pub fn query_param(name: &str) -> Option<String> {
     })
 }
 
+/// Opens this page again with the query parameter `name` set to `value` (the others kept).
+pub fn reload_with_param(name: &str, value: &str) {
+    let location = window().location();
+    let Ok(href) = location.href() else { return };
+    let Ok(url) = web_sys::Url::new(&href) else {
+        return;
+    };
+    url.search_params().set(name, value);
+    let _ = location.replace(&url.href());
+}
+
 /// Logs to the browser console (tests read it).
 pub fn log(message: &str) {
     web_sys::console::log_1(&JsValue::from_str(message));

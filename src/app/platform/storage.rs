@@ -66,6 +66,21 @@ pub fn remember_f16_failed(why: &str) {
     );
 }
 
+/// The visitor's choice of weights precision (`f16`, `q8`), kept for later visits.
+const WEIGHTS: &str = "effnet.weights";
+
+/// The precision the visitor chose for the weights before, if any.
+pub fn weights_precision() -> Option<effnet::weights::web::Precision> {
+    local_storage("getItem", &[WEIGHTS.into()])
+        .and_then(|v| v.as_string())
+        .and_then(|p| effnet::weights::web::Precision::parse(&p))
+}
+
+/// Remembers the visitor's choice of weights precision (where `localStorage` allows).
+pub fn remember_weights_precision(precision: effnet::weights::web::Precision) {
+    let _ = local_storage("setItem", &[WEIGHTS.into(), precision.name().into()]);
+}
+
 fn local_storage(method: &str, args: &[wasm_bindgen::JsValue]) -> Option<wasm_bindgen::JsValue> {
     // Reading `localStorage` itself throws where storage is disabled.
     let storage = js_sys::Reflect::get(&js::window(), &"localStorage".into()).ok()?;

@@ -53,6 +53,38 @@ pub fn BackendPanel() -> impl IntoView {
         state.backend.with(|b| precision(choice, b))
     };
     let switch = move |kind: BackendKind| actions::select_backend(app, kind);
+    // The variant on screen's stored formats (precision, MB) and the one the page loads.
+    let formats = move || {
+        let variant = state.variant.get();
+        state.manifest.with(|m| m.entry(variant)).map(|e| {
+            let all: Vec<_> = e
+                .stored_formats()
+                .into_iter()
+                .map(|f| (f.precision, f.bytes as f64 / 1e6))
+                .collect();
+            (e.precision, all)
+        })
+    };
+    let choice = move || {
+        formats()
+            .filter(|(_, all)| all.len() > 1)
+            .map(|(current, all)| {
+                all.into_iter()
+                    .map(|(p, mb)| {
+                        view! {
+                            <button
+                                data-testid=format!("weights-{}", p.name())
+                                aria-pressed=(p == current).to_string()
+                                disabled=p == current
+                                on:click=move |_| actions::choose_weights(p)
+                            >
+                                {format!("{}{} · {mb:.1} MB", if p == current { "✓ " } else { "" }, p.name())}
+                            </button>
+                        }
+                    })
+                    .collect_view()
+            })
+    };
     view! {
         <section class="panel backend" aria-label="Backend">
             <h2>"Backend"</h2>
@@ -69,6 +101,12 @@ pub fn BackendPanel() -> impl IntoView {
             </p>
             <Show when=move || choice_text(app).is_some()>
                 <p class="notice" data-testid="backend-notice">{move || choice_text(app).unwrap_or_default()}</p>
+            </Show>
+            <Show when=move || choice().is_some()>
+                <p data-testid="weights-choice" data-precision=move || formats().map(|(p, _)| p.name())>
+                    "Weights for this variant — q8: 8-bit, about half the download, the same top class on clear photos, probabilities within ~0.02; your choice is kept for later visits:"
+                </p>
+                <div class="buttons weights-choice" role="group" aria-label="Weights precision">{choice}</div>
             </Show>
             <div class="buttons">
                 <button
