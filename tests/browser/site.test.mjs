@@ -4,14 +4,31 @@
 // to keep these quick: the WebGPU path is page.test.mjs's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT, DIST, PREFIX, workerPath, serve, launch, open, state, waitFor, nextResult, cliClassify, assertSameTop5,
   foreignRequests, clickSample } from "./lib.mjs";
+import { checkSite } from "../../site/limits.mjs";
 
 const sample = (f) => path.join(ROOT, "static/samples", f);
+
+test("the site build refuses a file over 25 MiB, naming it, and the built site is within every host's limits", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "effnet-limits-"));
+  try {
+    mkdirSync(path.join(dir, "static/weights"), { recursive: true });
+    writeFileSync(path.join(dir, "index.html"), "<!doctype html>");
+    writeFileSync(path.join(dir, "static/weights/b7.safetensors"), Buffer.alloc(26 << 20));
+    assert.throws(() => checkSite(dir), /1 file\(s\) over 25 MiB.*static\/weights\/b7\.safetensors \(26\.0 MiB\).*--shard-mib 16/);
+    assert.equal(checkSite(dir, 0).files, 2, "EFFNET_MAX_FILE_MIB=0: no limit");
+    assert.equal(checkSite(dir, 30).largest.file, "static/weights/b7.safetensors");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const site = checkSite(DIST);
+  assert.ok(site.largest.bytes <= 25 * 1048576 && site.total < 1e9, JSON.stringify(site));
+});
 
 
 /** Waits until the service worker controls the page and the page says it is available offline. */

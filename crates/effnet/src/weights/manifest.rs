@@ -137,6 +137,19 @@ impl WeightsFormat {
         Ok(bytes)
     }
 
+    /// The pieces this format is stored in: its shards, or the one file.
+    pub fn pieces(&self) -> Vec<Shard> {
+        if self.shards.is_empty() {
+            vec![Shard {
+                file: self.file.clone(),
+                bytes: self.bytes,
+                sha256: self.sha256.clone(),
+            }]
+        } else {
+            self.shards.clone()
+        }
+    }
+
     /// Every file this format is stored in.
     pub fn files(&self) -> Vec<&str> {
         if self.shards.is_empty() {
@@ -232,13 +245,18 @@ impl ManifestEntry {
         if !self.formats.is_empty() {
             return self.formats.clone();
         }
-        vec![WeightsFormat {
+        vec![self.one_file()]
+    }
+
+    /// The entry's own file as a format of one file.
+    fn one_file(&self) -> WeightsFormat {
+        WeightsFormat {
             precision: self.precision,
             file: self.file.clone(),
             bytes: self.bytes,
             sha256: self.sha256.clone(),
             shards: Vec::new(),
-        }]
+        }
     }
 
     /// The stored format in `precision`.
@@ -252,13 +270,7 @@ impl ManifestEntry {
     pub fn own_format(&self) -> WeightsFormat {
         self.format(self.precision)
             .filter(|f| f.file == self.file && f.sha256 == self.sha256)
-            .unwrap_or_else(|| WeightsFormat {
-                precision: self.precision,
-                file: self.file.clone(),
-                bytes: self.bytes,
-                sha256: self.sha256.clone(),
-                shards: Vec::new(),
-            })
+            .unwrap_or_else(|| self.one_file())
     }
 
     /// Adds `format` (replacing the one in the same precision).
@@ -354,6 +366,9 @@ mod tests {
         let (one, none) = WeightsFormat::cut(Precision::F16, "b0.safetensors", &bytes, Some(4096));
         assert!(none.is_empty() && one.shards.is_empty());
         assert_eq!(one.files(), ["b0.safetensors"]);
+        assert_eq!(one.pieces().len(), 1);
+        assert_eq!(one.pieces()[0].sha256, one.sha256);
+        assert_eq!(format.pieces(), format.shards);
     }
 
     #[test]

@@ -29,20 +29,6 @@ pub fn key(piece: &Shard) -> String {
     format!("{WEIGHTS_DIR}{}?sha256={}", piece.file, piece.sha256)
 }
 
-/// The pieces `entry`'s own format is stored in: its file, or its shards.
-fn pieces(entry: &ManifestEntry) -> Vec<Shard> {
-    let format = entry.own_format();
-    if format.shards.is_empty() {
-        vec![Shard {
-            file: format.file,
-            bytes: format.bytes,
-            sha256: format.sha256,
-        }]
-    } else {
-        format.shards
-    }
-}
-
 async fn response_bytes(response: &Response) -> Result<Vec<u8>, JsValue> {
     let buffer = JsFuture::from(response.array_buffer()?).await?;
     Ok(Uint8Array::new(&buffer).to_vec())
@@ -95,7 +81,7 @@ pub async fn stored(entries: &[ManifestEntry]) -> Vec<String> {
     };
     let mut found = Vec::new();
     'entries: for entry in entries {
-        for piece in pieces(entry) {
+        for piece in entry.own_format().pieces() {
             match JsFuture::from(cache.match_with_str(&key(&piece))).await {
                 Ok(hit) if hit.is_instance_of::<Response>() => {}
                 _ => continue 'entries,

@@ -86,15 +86,7 @@ impl Weights {
         wanted: Wanted,
     ) -> Result<(Vec<u8>, WeightsOrigin), AppError> {
         let format = entry.own_format();
-        let pieces: Vec<Shard> = if format.shards.is_empty() {
-            vec![Shard {
-                file: format.file.clone(),
-                bytes: format.bytes,
-                sha256: format.sha256.clone(),
-            }]
-        } else {
-            format.shards.clone()
-        };
+        let pieces = format.pieces();
         // A shard that stalls is tried again alone; a whole file is given up at once with a
         // message and a Retry (which resumes it).
         let tries = if pieces.len() > 1 { TRIES } else { 1 };
